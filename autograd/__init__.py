@@ -1,0 +1,88 @@
+"""graphgrad's autograd engine: Tensors that record operations, and reverse mode over them.
+
+>>> from autograd import Tensor
+>>> a = Tensor(2.0, requires_grad=True, name="a")
+>>> b = Tensor(-3.0, requires_grad=True, name="b")
+>>> e = a * b + a.exp()
+>>> e.backward()
+>>> round(float(a.grad), 4), float(b.grad)
+(4.3891, 2.0)
+"""
+
+from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
+from . import ops
+from .anomaly import detect_anomaly, is_anomaly_enabled
+from .dtypes import get_default_dtype, set_default_dtype
+from .engine import backward, grad
+from .factories import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .function import Function, FunctionCtx
+from .functional import (
+    abs,
+    argmax,
+    argmin,
+    as_tensor,
+    broadcast_to,
+    cat,
+    clamp,
+    cos,
+    einsum,
+    exp,
+    expand,
+    flatten,
+    getitem,
+    leaky_relu,
+    linear,
+    log,
+    log1p,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    neg,
+    one_hot,
+    pad,
+    permute,
+    prod,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    sliding_window,
+    softmax,
+    softplus,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    view,
+    where,
+)  # fmt: skip
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .graph import Node, Op, module_scope
+from .random import manual_seed
+
+tensor = Tensor
+
+__all__ = [
+    "Tensor", "tensor", "Parameter", "Function", "FunctionCtx", "Node", "Op", "ops",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "backward",
+    "detect_anomaly", "is_anomaly_enabled", "module_scope", "manual_seed",
+    "get_default_dtype", "set_default_dtype",
+    "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "eye",
+    "abs", "argmax", "argmin", "as_tensor", "broadcast_to", "cat", "clamp", "cos", "einsum", "exp",
+    "expand", "flatten", "getitem", "leaky_relu", "linear", "log", "log1p", "log_softmax",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "neg", "one_hot", "pad",
+    "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",
+    "softplus", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "transpose",
+    "unsqueeze", "var", "view", "where",
+]  # fmt: skip

@@ -1,0 +1,117 @@
+"""Turning user data into arrays, the default dtype, and PyTorch's type promotion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_DEFAULT_DTYPE: np.dtype = np.dtype(np.float32)
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype Python floats (and lists of them) become; float32 unless changed."""
+    return _DEFAULT_DTYPE
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the dtype for Python floats and ints, e.g. ``set_default_dtype(np.float64)``.
+
+    >>> set_default_dtype(np.float64); set_default_dtype(np.float32)
+    """
+    global _DEFAULT_DTYPE
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {dt}")
+    _DEFAULT_DTYPE = dt
+
+
+def check_supported(arr: np.ndarray, where: str = "tensor") -> None:
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: unsupported dtype {arr.dtype}; graphgrad tensors hold "
+            "floating, integer or bool data (not object, string or complex arrays)"
+        )
+
+
+def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
+    """Convert ``data`` to a (copied) ndarray following graphgrad's dtype rules.
+
+    NumPy arrays keep their dtype; Python floats and ints, and lists of floats,
+    become the default float dtype; lists of ints stay int64, bools stay bool.
+    """
+    if hasattr(data, "_data") and hasattr(data, "requires_grad"):  # a Tensor
+        data = data._data
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data, copy=copy)
+    elif isinstance(data, bool):
+        arr = np.array(data)
+    elif isinstance(data, (int, float)):
+        arr = np.array(data, dtype=_DEFAULT_DTYPE)
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"tensor: cannot build a tensor from {type(data).__name__}: {e}") from None
+        if arr.dtype == np.float64 and not _holds_numpy_float64(data):
+            arr = arr.astype(_DEFAULT_DTYPE)
+    check_supported(arr)
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+        check_supported(arr)
+    return arr
+
+
+def _holds_numpy_float64(data: Any) -> bool:
+    """True when a nested list is made of float64 arrays (which keep their dtype)."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return isinstance(data, np.ndarray) and data.dtype == np.float64
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def result_dtype(x: Any, y: Any) -> np.dtype:
+    """PyTorch's type promotion for two raw operands (arrays or Python scalars).
+
+    Categories are bool < integer < float. Within one priority level (arrays with
+    dimensions, then 0-d arrays, then Python scalars) the higher category wins, and
+    equal categories promote as NumPy does. A lower level only changes the result
+    when its category is higher. So ``float32 vector * float64 0-d`` stays float32,
+    ``int64 * float32`` is float32, and ``int tensor * 0.5`` is the default float.
+    """
+    rx, dx = _rank(x), _dtype_of(x)
+    ry, dy = _rank(y), _dtype_of(y)
+    cx, cy = _CATEGORY[dx.kind], _CATEGORY[dy.kind]
+    if rx == ry:
+        return dx if cx > cy else dy if cy > cx else np.result_type(dx, dy)
+    (d_hi, c_hi), (d_lo, c_lo) = ((dx, cx), (dy, cy)) if rx > ry else ((dy, cy), (dx, cx))
+    return d_lo if c_lo > c_hi else d_hi
+
+
+def _rank(v: Any) -> int:
+    """2 for arrays with dimensions, 1 for 0-d arrays, 0 for Python scalars."""
+    if isinstance(v, (bool, int, float)):
+        return 0
+    return 2 if np.ndim(v) > 0 else 1
+
+
+def _dtype_of(v: Any) -> np.dtype:
+    if isinstance(v, bool):
+        return np.dtype(bool)
+    if isinstance(v, int):
+        return np.dtype(np.int64)
+    if isinstance(v, float):
+        return _DEFAULT_DTYPE
+    return np.dtype(v.dtype)
+
+
+def promote(x: Any, y: Any) -> tuple[Any, Any]:
+    """Cast two raw operands to their PyTorch result dtype (Python scalars stay weak)."""
+    dt = result_dtype(x, y)
+    if not isinstance(x, (bool, int, float)) and x.dtype != dt:
+        x = x.astype(dt)
+    if not isinstance(y, (bool, int, float)) and y.dtype != dt:
+        y = y.astype(dt)
+    return x, y

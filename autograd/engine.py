@@ -1,0 +1,300 @@
+"""Reverse-mode differentiation over the recorded graph: ``backward`` and ``grad``.
+
+Nodes are processed newest first (a max-heap on their creation number ``seq``):
+a node is only created after its inputs, so when a node comes off the heap every
+op that used its output has already sent its gradient. No recursion, so graphs of
+any depth work, and only the part of the graph reachable from the outputs is
+visited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from heapq import heappop, heappush
+from typing import Any
+
+import numpy as np
+
+from . import graph
+from .function import Slot
+from .graph import Node
+from .tensor import Tensor, _check_finite, _version_box, _wrap
+
+_ndarray = np.ndarray
+
+
+def backward(
+    tensors: Sequence[Tensor],
+    grad_tensors: Sequence[Any] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf."""
+    roots, seeds = _roots_and_seeds(tensors, grad_tensors, create_graph)
+    _sweep(roots, seeds, retain_graph if retain_graph is not None else create_graph, create_graph, None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    >>> x = Tensor(3.0, requires_grad=True)
+    >>> (dx,) = grad(x ** 3, x, create_graph=True)   # 3x^2 = 27
+    >>> grad(dx, x)                                   # 6x = 18
+    (tensor(18.),)
+    """
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = (grad_outputs,)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient to compute")
+    targets = {(t._node or t): None for t in inputs}
+    roots, seeds = _roots_and_seeds(outputs, grad_outputs, create_graph)
+    _sweep(roots, seeds, retain_graph if retain_graph is not None else create_graph, create_graph, targets)
+    result = []
+    for i, t in enumerate(inputs):
+        g = targets[t._node or t]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        result.append(g if g is None or isinstance(g, Tensor) else _wrap(_own(g), None, False))
+    return tuple(result)
+
+
+def _roots_and_seeds(tensors: Sequence[Tensor], grads: Sequence[Any] | None, create_graph: bool) -> tuple[list, list]:
+    if grads is not None and len(grads) != len(tensors):
+        raise RuntimeError(f"backward: got {len(grads)} gradients for {len(tensors)} tensors")
+    roots, seeds = [], []
+    for i, t in enumerate(tensors):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn: "
+                "nothing it was computed from has requires_grad=True (or it was computed under no_grad)"
+            )
+        g = None if grads is None else grads[i]
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be implicitly created only for a single-element output, but this "
+                    f"tensor has shape {t.shape}; pass gradient= with that shape (or reduce it, e.g. .sum())"
+                )
+            g = np.ones_like(t._data)
+        else:
+            g_arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t.dtype)
+            if np.shape(g_arr) != t.shape:
+                raise RuntimeError(
+                    f"backward: gradient has shape {np.shape(g_arr)}, but the tensor has shape {t.shape}"
+                )
+            if not (create_graph and isinstance(g, Tensor)):
+                g = np.array(g_arr, dtype=t.dtype, copy=True)  # never alias the caller's array
+        if create_graph and not isinstance(g, Tensor):
+            g = _wrap(g, None, False)
+        roots.append(t._node or t)
+        seeds.append(g)
+    return roots, seeds
+
+
+def _needed(roots: list, targets: dict) -> set:
+    """Nodes on some path from the roots to a target (only those are evaluated by ``grad``)."""
+    seen, stack = set(), [r for r in roots if type(r) is Node]
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(p for p in n.parents if type(p) is Node and p not in seen)
+    needed = set(t for t in targets)
+    for n in sorted(seen, key=lambda n: n.seq):  # inputs before the ops that use them
+        if any(p in needed for p in n.parents if p is not None):
+            needed.add(n)
+    return needed
+
+
+def _sweep(roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None) -> None:
+    previous = graph._set_grad_enabled(create_graph)
+    try:
+        _sweep_inner(roots, seeds, retain_graph, create_graph, targets)
+    finally:
+        graph._set_grad_enabled(previous)
+
+
+def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None) -> None:
+    pending: dict[Any, Any] = {}  # node or leaf -> gradient of its output so far
+    heap: list[tuple[int, Node]] = []
+    needed = _needed(roots, targets) if targets is not None else None
+    for root, g in zip(roots, seeds):
+        if root in pending:
+            pending[root] = pending[root] + g
+        else:
+            pending[root] = g
+            if type(root) is Node:
+                heappush(heap, (-root.seq, root))
+    anomaly = graph.ANOMALY
+    epoch = graph.INPLACE_EPOCH
+
+    while heap:
+        node = heappop(heap)[1]
+        g = pending.pop(node)
+        if node.hooks:
+            g = _run_hooks(node.hooks, g, create_graph)
+        if node.retained is not None:
+            _retain(node, g, create_graph)
+        if targets is not None and node in targets:
+            targets[node] = g
+        node.grad = g._data if create_graph and isinstance(g, Tensor) else g
+        if node.released:
+            raise RuntimeError(
+                f"trying to backward through the graph a second time (at '{node.op.name}'): its saved values "
+                "were freed by the first backward. Specify retain_graph=True on the first backward "
+                "(or grad()) call if you need to backward through the graph again."
+            )
+        if node.epoch != epoch:
+            _check_versions(node)
+        op, params = node.op, node.params
+        if create_graph:
+            ans, args = _wrap(node.out, node, True), node.inputs
+        else:
+            ans, args = node.out, node.args
+        rules = op.vjps
+
+        for i, parent in enumerate(node.parents):
+            if parent is None or (needed is not None and parent not in needed):
+                continue
+            gi = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
+            if gi is None:
+                continue
+            ref = parent.out if type(parent) is Node else parent._data
+            # Same NumPy scalar type: same shape and dtype. Otherwise check both.
+            if type(gi) is not type(ref) or type(gi) is _ndarray and (gi.shape != ref.shape or gi.dtype != ref.dtype):
+                if type(gi) is Slot:  # one output's share of a multi-output Function
+                    prev = pending.get(parent)
+                    pending[parent] = gi if prev is None else prev + gi
+                    if prev is None:
+                        heappush(heap, (-parent.seq, parent))
+                    continue
+                gi = _fit(gi, parent, op.name, create_graph)
+            if anomaly:
+                _check_finite(gi._data if create_graph else gi, op, f"backward (gradient for input {i})", node)
+            prev = pending.get(parent)
+            if prev is not None:
+                pending[parent] = prev + gi
+            elif type(parent) is Node:
+                pending[parent] = gi
+                heappush(heap, (-parent.seq, parent))
+            else:  # a leaf: never alias a gradient that is also going elsewhere
+                pending[parent] = _own(gi) if gi is g else gi
+        if not retain_graph:
+            node.release()
+
+    # What is left in pending are the leaves, each with its complete gradient.
+    for leaf, g in pending.items():
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, create_graph)
+        if targets is not None:
+            if leaf in targets:
+                targets[leaf] = g
+            continue
+        _accumulate(leaf, g, create_graph)
+
+
+def _fit(gi: Any, parent: Any, op_name: str, create_graph: bool) -> Any:
+    """Bring a gradient to its input's shape (undoing broadcasting) and dtype."""
+    if type(parent) is Node:
+        shape, dtype = parent.shape, parent.dtype
+    else:
+        shape, dtype = parent._data.shape, parent._data.dtype
+    if gi.shape != shape:
+        gi = _unbroadcast(gi, shape, op_name)
+    if gi.dtype != dtype:
+        gi = gi.to(dtype) if create_graph else gi.astype(dtype)
+    return gi
+
+
+def _unbroadcast(g: Any, shape: tuple, op_name: str) -> Any:
+    """Sum a gradient over the axes its input was broadcast along."""
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        raise RuntimeError(f"{op_name}: gradient of shape {g.shape} is smaller than its input's shape {shape}")
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _own(g: Any) -> Any:
+    """A gradient array safe to keep as ``.grad`` and to update in place later."""
+    if type(g) is _ndarray:
+        return g.copy()
+    return g
+
+
+def _accumulate(leaf: Tensor, g: Any, create_graph: bool) -> None:
+    old = leaf._grad
+    if create_graph:
+        g = g if isinstance(g, Tensor) else _wrap(g, None, False)
+        leaf._grad = g if old is None else old + g
+        return
+    if type(g) is _ndarray and not g.flags.writeable:
+        g = g.copy()  # a broadcast view
+    if old is None:
+        leaf._grad = _wrap(g, None, False)
+    elif old.requires_grad or type(old._data) is not _ndarray or not old._data.flags.writeable:
+        leaf._grad = _wrap(np.asarray(old._data + g), None, False)
+    else:
+        old._data += g  # in place, as PyTorch does outside create_graph
+        _version_box(old)[0] = graph._bump_epoch()
+
+
+def _run_hooks(hooks: list, g: Any, create_graph: bool) -> Any:
+    for hook in list(hooks):
+        t = g if isinstance(g, Tensor) else _wrap(g, None, False)
+        out = hook(t)
+        if out is not None:
+            new = out if create_graph else (out._data if isinstance(out, Tensor) else np.asarray(out))
+            if np.shape(new._data if isinstance(new, Tensor) else new) != np.shape(t._data):
+                raise RuntimeError(f"hook {hook!r} returned a gradient of a different shape than {t.shape}")
+            g = new
+    return g
+
+
+def _retain(node: Node, g: Any, create_graph: bool) -> None:
+    t = node.retained()
+    if t is None or t._node is not node:
+        return
+    if create_graph:
+        t._grad = g if t._grad is None else t._grad + g
+    else:
+        t._grad = _wrap(_own(g), None, False) if t._grad is None else _wrap(t._grad._data + g, None, False)
+
+
+def _check_versions(node: Node) -> None:
+    """Refuse to differentiate with values that were overwritten in place."""
+    op = node.op
+    stale = []
+    if op.saves_inputs and node.inputs is not None:
+        stale += [
+            f"input {i}"
+            for i, t in enumerate(node.inputs)
+            if isinstance(t, Tensor) and t._vc is not None and t._vc[0] > node.epoch
+        ]
+    if op.saves_output and node.out_vc is not None and node.out_vc[0] > node.epoch:
+        stale.append("its output")
+    if stale:
+        where = f"; the op was created at {node.trace}" if node.trace else ""
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an in-place "
+            f"operation: {' and '.join(stale)} of '{op.name}' (output shape {node.shape}) changed after "
+            f"'{op.name}' saved it{where}. Use an out-of-place op (x = x + y instead of x += y), "
+            "or .clone() the tensor before modifying it."
+        )

@@ -1,0 +1,222 @@
+"""User-defined differentiable operations, with PyTorch's ``Function``/``ctx`` interface."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from . import graph
+from .grad_mode import no_grad
+from .graph import Node, Op
+from .tensor import Tensor, _check_finite, _wrap
+
+
+class FunctionCtx:
+    """The ``ctx`` passed to ``forward`` and ``backward``: saves what backward needs."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]):
+        self.needs_input_grad = needs_input_grad
+        self._saved: tuple = ()
+        self._non_differentiable: set[int] = set()
+        self._outputs: dict[int, int] = {}  # id(output tensor) -> output index
+        self._nodes: list = []  # weak references to the nodes of the outputs
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep tensors (inputs or outputs) for ``backward``; read them as ``ctx.saved_tensors``."""
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        out = []
+        for t in self._saved:
+            if isinstance(t, tuple) and t and t[0] is _OUTPUT:
+                _, j, data = t
+                node = self._nodes[j]() if self._nodes else None
+                out.append(_wrap(data, node, node is not None))
+            else:
+                out.append(t)
+        return tuple(out)
+
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
+        """Declare outputs that get no gradient (e.g. indices)."""
+        self._non_differentiable |= {id(t) for t in outputs}
+
+
+_OUTPUT = object()
+
+
+class Select(Op):
+    """Output ``index`` of a multi-output Function node: routes its gradient into a slot."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        super().__init__(f"output{index}", lambda x: x, lambda g, ans, x: Slot(index, g), saves="")
+        self.index = index
+
+
+class Slot:
+    """The gradient of one output of a multi-output node; slots add up per output."""
+
+    __slots__ = ("grads",)
+
+    def __init__(self, index: int | None, g: Any):
+        self.grads = {} if index is None else {index: g}
+
+    def __add__(self, other: Slot) -> Slot:
+        merged = Slot(None, None)
+        merged.grads = dict(self.grads)
+        for k, g in other.grads.items():
+            merged.grads[k] = g if k not in merged.grads else merged.grads[k] + g
+        return merged
+
+
+class FunctionOp(Op):
+    """The op recorded for one call of a user ``Function``: runs its ``backward``."""
+
+    __slots__ = ("fn", "ctx", "output_shapes", "_cache")
+
+    def __init__(self, fn: type, ctx: FunctionCtx, output_shapes: list, saves_output: bool):
+        super().__init__(fn.__name__, fn.forward, saves="inputs output" if saves_output else "inputs")
+        self.fn, self.ctx, self.output_shapes = fn, ctx, output_shapes
+        self._cache: tuple | None = None
+
+    @property  # type: ignore[override]
+    def vjps(self) -> _FunctionRules:
+        return _FunctionRules(self)
+
+    @vjps.setter
+    def vjps(self, value: Any) -> None:
+        pass  # the rules come from the user's backward
+
+    def grad_for(self, i: int, g: Any, args: tuple) -> Any:
+        """Gradient for input ``i``: runs the user's backward once per output gradient."""
+        if self._cache is None or self._cache[0] is not g:
+            self._cache = (g, self._run_backward(g, args))
+        return self._cache[1][i]
+
+    def _run_backward(self, g: Any, args: tuple) -> tuple:
+        create_graph = graph.GRAD_ENABLED
+        slots = g.grads if isinstance(g, Slot) else {0: g}
+        grads_out = []
+        for j, shape in enumerate(self.output_shapes):
+            gj = slots.get(j)
+            if gj is None:  # outputs that got no gradient count as zeros
+                dtype = next(iter(slots.values())).dtype
+                gj = np.zeros(shape, dtype)
+            grads_out.append(gj if isinstance(gj, Tensor) else _wrap(gj, None, False))
+        result = self.fn.backward(self.ctx, *grads_out)
+        result = result if isinstance(result, tuple) else (result,)
+        n_in = len(self.ctx.needs_input_grad)
+        if len(result) < n_in or any(r is not None for r in result[n_in:]):
+            raise RuntimeError(
+                f"{self.fn.__name__}.backward returned {len(result)} gradient(s), "
+                f"but forward took {n_in} input(s): return one per input (None for non-tensors)"
+            )
+        grads = []
+        for k, (r, needed) in enumerate(zip(result, self.ctx.needs_input_grad)):
+            if r is None or not needed:
+                grads.append(None)
+                continue
+            arr = r._data if isinstance(r, Tensor) else np.asarray(r)
+            want = np.shape(args[k])
+            if np.shape(arr) != want:
+                try:
+                    np.broadcast_shapes(np.shape(arr), want)
+                    if len(np.shape(arr)) < len(want):
+                        raise ValueError
+                except ValueError:
+                    raise RuntimeError(
+                        f"{self.fn.__name__}.backward returned a gradient of shape {np.shape(arr)} for "
+                        f"input {k}, which has shape {want}"
+                    ) from None
+            if create_graph:
+                grads.append(r if isinstance(r, Tensor) else _wrap(arr, None, False))
+            else:
+                grads.append(np.array(arr, copy=True))  # user code may hand back shared arrays
+        return tuple(grads)
+
+
+class _FunctionRules:
+    __slots__ = ("op",)
+
+    def __init__(self, op: FunctionOp):
+        self.op = op
+
+    def __getitem__(self, i: int) -> Any:
+        op = self.op
+        return lambda g, ans, *args: op.grad_for(i, g, args)
+
+
+class Function:
+    """Base class for user-defined ops.
+
+    >>> class Cube(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x * x
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return g * 3 * x * x
+    >>> x = Tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward()
+    >>> x.grad
+    tensor(12.)
+
+    ``forward`` runs without recording; ``backward`` gets one gradient per output
+    and returns one per input (None where there is none). Under
+    ``create_graph=True`` the operations in ``backward`` are recorded.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> Any:
+        raise NotImplementedError("Function subclasses must implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("Function subclasses must implement backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx = FunctionCtx(needs)
+        with no_grad():
+            result = cls.forward(ctx, *args)
+        single = not isinstance(result, tuple)
+        outputs = [r if isinstance(r, Tensor) else Tensor(r) for r in ((result,) if single else result)]
+        for t in outputs:
+            if graph.ANOMALY:
+                _check_finite(t._data, Op(cls.__name__, None), "forward", None)
+        if not (any(needs) and graph.GRAD_ENABLED):
+            return outputs[0] if single else tuple(outputs)
+
+        saved_ids = {id(t): j for j, t in enumerate(outputs)}
+        ctx._saved = tuple(
+            (_OUTPUT, saved_ids[id(t)], t._data) if isinstance(t, Tensor) and id(t) in saved_ids else t
+            for t in ctx._saved
+        )
+        saves_output = any(isinstance(t, tuple) and t and t[0] is _OUTPUT for t in ctx._saved)
+        op = FunctionOp(cls, ctx, [t.shape for t in outputs], saves_output)
+        parents = tuple((a._node or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        raw = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+        node = Node(op, parents, args, raw, None, outputs[0]._data if single else None)
+        if not single:
+            node._meta = ((), None)
+        results = []
+        for j, t in enumerate(outputs):
+            if id(t) in ctx._non_differentiable:
+                results.append(_wrap(t._data, None, False))
+                ctx._nodes.append(lambda: None)
+                continue
+            if single:
+                out_node = node
+            else:
+                out_node = Node(Select(j), (node,), (None,), (None,), None, t._data)
+            out = _wrap(t._data, out_node, True)
+            ctx._nodes.append(weakref.ref(out_node))
+            results.append(out)
+        return results[0] if single else tuple(results)

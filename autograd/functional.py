@@ -1,0 +1,478 @@
+"""Public tensor functions: argument checking and composites over the primitives.
+
+Each function accepts Tensors, arrays or Python scalars and returns a Tensor.
+``dim`` may be an int or a tuple; ``axis``/``keepdims`` are NumPy-style aliases.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor, _compare, _wrap, apply, apply1, apply2
+
+
+def as_tensor(x: Any) -> Tensor:
+    """``x`` itself if it is a Tensor, else a new (non-grad) Tensor of it."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _dims(x: Tensor, dim: Any, axis: Any, fn: str) -> tuple[int, ...] | None:
+    """Normalize ``dim`` (or its alias ``axis``) to a sorted tuple of axes, or None."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{fn}(): pass either dim or axis, not both")
+        dim = axis
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    return tuple(sorted(_axis(x.ndim, d, fn, x.shape) for d in dims))
+
+
+def _axis(ndim: int, d: Any, fn: str, shape: tuple, extra: int = 0) -> int:
+    n = ndim + extra
+    if not isinstance(d, (int, np.integer)) or not -builtins.max(n, 1) <= d < builtins.max(n, 1):
+        raise IndexError(f"{fn}(): dim {d} is out of range for a tensor of shape {shape} (valid: {-n} to {n - 1})")
+    return int(d) % builtins.max(n, 1)
+
+
+def _keep(keepdim: bool, keepdims: bool | None) -> bool:
+    return bool(keepdim if keepdims is None else keepdims)
+
+
+# ============================================================ reductions
+def _reduce(op: Any, x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: bool | None, fn: str) -> Tensor:
+    x = as_tensor(x)
+    return apply(op, (x,), {"axis": _dims(x, dim, axis, fn), "keepdims": _keep(keepdim, keepdims)})
+
+
+def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Sum over ``dim`` (all elements by default).
+
+    >>> sum(Tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0)
+    tensor([4., 6.])
+    """
+    return _reduce(ops.reduce_sum, x, dim, keepdim, axis, keepdims, "sum")
+
+
+def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Mean over ``dim`` (all elements by default): ``sum / count``."""
+    x = as_tensor(x)
+    axes = _dims(x, dim, axis, "mean")
+    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    if count == 0:
+        raise ValueError(f"mean(): cannot average over an empty dimension (shape {x.shape})")
+    return apply(ops.reduce_sum, (x,), {"axis": axes, "keepdims": _keep(keepdim, keepdims)}) / count
+
+
+def var(
+    x: Any, dim: Any = None, unbiased: bool = False, keepdim: bool = False, *,
+    axis: Any = None, keepdims: bool | None = None, correction: int | None = None,
+) -> Tensor:  # fmt: skip
+    """Variance over ``dim``; ``unbiased=True`` divides by n - 1 (Bessel)."""
+    x = as_tensor(x)
+    axes = _dims(x, dim, axis, "var")
+    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    ddof = correction if correction is not None else int(unbiased)
+    if count - ddof <= 0:
+        raise ValueError(f"var(): {count} element(s) per reduction is too few (correction {ddof}, shape {x.shape})")
+    centered = x - apply(ops.reduce_sum, (x,), {"axis": axes, "keepdims": True}) / count
+    squares = apply(ops.reduce_sum, (centered * centered,), {"axis": axes, "keepdims": _keep(keepdim, keepdims)})
+    return squares / (count - ddof)
+
+
+def std(x: Any, dim: Any = None, unbiased: bool = False, keepdim: bool = False, **kw: Any) -> Tensor:
+    """Standard deviation: ``sqrt(var(...))``."""
+    return apply1(ops.sqrt, var(x, dim, unbiased, keepdim, **kw))
+
+
+def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Largest value over ``dim`` (values only). Tied maxima share the gradient."""
+    return _reduce(ops.reduce_max, x, dim, keepdim, axis, keepdims, "max")
+
+
+def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Smallest value over ``dim`` (values only). Tied minima share the gradient."""
+    return _reduce(ops.reduce_min, x, dim, keepdim, axis, keepdims, "min")
+
+
+def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Product over ``dim`` (exact gradient even with zeros)."""
+    return _reduce(ops.reduce_prod, x, dim, keepdim, axis, keepdims, "prod")
+
+
+def logsumexp(
+    x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
+    return _reduce(ops.logsumexp, x, dim, keepdim, axis, keepdims, "logsumexp")
+
+
+def _arg(fn: Any, name: str, x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: bool | None) -> Tensor:
+    x = as_tensor(x)
+    d = dim if axis is None else axis
+    if d is None:
+        out = fn(x._data)
+        return _wrap(np.asarray(out).reshape((1,) * x.ndim) if _keep(keepdim, keepdims) else out, None, False)
+    a = _axis(x.ndim, d, name, x.shape)
+    return _wrap(np.asarray(fn(x._data, axis=a, keepdims=_keep(keepdim, keepdims))), None, False)
+
+
+def argmax(
+    x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+) -> Tensor:
+    """Index of the largest value (int64, no gradient)."""
+    return _arg(np.argmax, "argmax", x, dim, keepdim, axis, keepdims)
+
+
+def argmin(
+    x: Any, dim: int | None = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None
+) -> Tensor:
+    """Index of the smallest value (int64, no gradient)."""
+    return _arg(np.argmin, "argmin", x, dim, keepdim, axis, keepdims)
+
+
+def softmax(x: Any, dim: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, stable for large inputs."""
+    x = as_tensor(x)
+    return apply(ops.softmax, (x,), {"axis": _axis(x.ndim, dim, "softmax", x.shape)})
+
+
+def log_softmax(x: Any, dim: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``, stable for large inputs."""
+    x = as_tensor(x)
+    return apply(ops.log_softmax, (x,), {"axis": _axis(x.ndim, dim, "log_softmax", x.shape)})
+
+
+# ============================================================ elementwise
+def _unary(op: Any) -> Any:
+    def fn(x: Any) -> Tensor:
+        return apply1(op, as_tensor(x))
+
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = f"Elementwise ``{op.name}`` (a primitive; see ``autograd.ops``)."
+    return fn
+
+
+exp = _unary(ops.exp)
+log = _unary(ops.log)
+log1p = _unary(ops.log1p)
+sqrt = _unary(ops.sqrt)
+sin = _unary(ops.sin)
+cos = _unary(ops.cos)
+tanh = _unary(ops.tanh)
+sigmoid = _unary(ops.sigmoid)
+relu = _unary(ops.relu)
+softplus = _unary(ops.softplus)
+abs = _unary(ops.absolute)
+neg = _unary(ops.neg)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    return apply(ops.leaky_relu, (as_tensor(x),), {"slope": float(negative_slope)})
+
+
+def clamp(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
+    """Limit values to ``[min, max]``; the gradient is 1 inside (bounds included), 0 outside."""
+    if min is None and max is None:
+        raise ValueError("clamp(): at least one of min and max must be given")
+    return apply(ops.clamp, (as_tensor(x),), {"lo": min, "hi": max})
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum; on ties each input gets half the gradient."""
+    return apply2(ops.maximum, a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum; on ties each input gets half the gradient."""
+    return apply2(ops.minimum, a, b)
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``cond`` is true, else ``b`` (branches may be Python scalars).
+
+    >>> where(np.array([True, False]), Tensor([1.0, 2.0]), 0.0)
+    tensor([1., 0.])
+    """
+    c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    if c.dtype != bool:
+        raise TypeError(f"where(): the condition must be bool, got {c.dtype}")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    return apply(ops.where, (a, b), {"cond": c})
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy's rules (1-D operands, batch broadcasting).
+
+    >>> matmul(Tensor([[1.0, 2.0]]), Tensor([[3.0], [4.0]]))
+    tensor([[11.]])
+    """
+    a, b = as_tensor(a), as_tensor(b)
+    sa, sb = a.shape, b.shape
+    if not sa or not sb:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}")
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != k_b:
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} cannot be multiplied "
+            f"({sa[-1]} columns in the first vs {k_b} rows in the second)"
+        )
+    return apply2(ops.matmul, a, b)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
+    x = as_tensor(x)
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features, "
+            f"but the weight of shape {tuple(weight.shape)} expects {weight.shape[1] if weight.ndim == 2 else '?'}"
+        )
+    return apply(ops.linear, (x, weight) if bias is None else (x, weight, bias))
+
+
+def einsum(subscripts: str, *tensors: Any) -> Tensor:
+    """Einstein summation, as ``np.einsum``; differentiable in every operand.
+
+    >>> einsum("ij,jk->ik", Tensor([[1.0, 2.0]]), Tensor([[3.0], [4.0]]))
+    tensor([[11.]])
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    ts = tuple(as_tensor(t) for t in tensors)
+    ops.parse_einsum(subscripts, [t.shape for t in ts])  # clear errors before NumPy's
+    return apply(ops.einsum, ts, {"subscripts": subscripts})
+
+
+# ============================================================ shapes
+def _shape_arg(shape: Any) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x: Any, shape: Any) -> Tensor:
+    """Same data, new shape (one entry may be -1)."""
+    x = as_tensor(x)
+    shape = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,))
+    return apply(ops.reshape, (x,), {"shape": shape})
+
+
+view = reshape
+
+
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s = _axis(x.ndim, start_dim, "flatten", x.shape)
+    e = _axis(x.ndim, end_dim, "flatten", x.shape)
+    if s > e:
+        raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1 :])
+
+
+def permute(x: Any, dims: Any) -> Tensor:
+    """Reorder the dims: ``permute(x, (2, 0, 1))``."""
+    x = as_tensor(x)
+    dims = _shape_arg(dims if isinstance(dims, (tuple, list)) else (dims,))
+    axes = tuple(_axis(x.ndim, d, "permute", x.shape) for d in dims)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute(): {dims} is not a permutation of the {x.ndim} dims of shape {x.shape}")
+    return apply(ops.permute, (x,), {"axes": axes})
+
+
+def transpose(x: Any, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    x = as_tensor(x)
+    axes = list(range(x.ndim))
+    a, b = _axis(x.ndim, dim0, "transpose", x.shape), _axis(x.ndim, dim1, "transpose", x.shape)
+    axes[a], axes[b] = axes[b], axes[a]
+    return apply(ops.permute, (x,), {"axes": tuple(axes)})
+
+
+def squeeze(x: Any, dim: Any = None) -> Tensor:
+    """Drop dims of size 1 (only ``dim`` if given; a no-op if its size isn't 1)."""
+    x = as_tensor(x)
+    dims = _dims(x, dim, None, "squeeze")
+    keep = [n for i, n in enumerate(x.shape) if n != 1 or (dims is not None and i not in dims)]
+    return reshape(x, tuple(keep))
+
+
+def unsqueeze(x: Any, dim: int) -> Tensor:
+    """Insert a dim of size 1 at ``dim``."""
+    x = as_tensor(x)
+    d = _axis(x.ndim, dim, "unsqueeze", x.shape, extra=1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def expand(x: Any, shape: Any) -> Tensor:
+    """Broadcast to ``shape`` without copying (-1 keeps a size)."""
+    x = as_tensor(x)
+    shape = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,))
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand(): target shape {shape} has fewer dims than the tensor's shape {x.shape}")
+    target = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != target[i + lead]:
+            raise ValueError(
+                f"expand(): the size {n} at dim {i} of shape {x.shape} can't become {target[i + lead]} "
+                f"(only size-1 dims expand); target {shape}"
+            )
+    return apply(ops.expand, (x,), {"shape": target})
+
+
+def broadcast_to(x: Any, shape: Any) -> Tensor:
+    return expand(x, shape)
+
+
+def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    ts = _sequence(tensors, "cat")
+    ref = ts[0].shape
+    d = _axis(len(ref), dim, "cat", ref)
+    for i, t in enumerate(ts):
+        if t.ndim != len(ref) or t.shape[:d] + t.shape[d + 1 :] != ref[:d] + ref[d + 1 :]:
+            raise ValueError(f"cat(): tensor {i} has shape {t.shape}, which doesn't match {ref} outside dim {d}")
+    return apply(ops.cat, ts, {"axis": d})
+
+
+def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    ts = _sequence(tensors, "stack")
+    ref = ts[0].shape
+    for i, t in enumerate(ts):
+        if t.shape != ref:
+            raise ValueError(f"stack(): all tensors need the same shape; tensor 0 is {ref}, tensor {i} is {t.shape}")
+    return apply(ops.stack, ts, {"axis": _axis(len(ref), dim, "stack", ref, extra=1)})
+
+
+def _sequence(tensors: Any, fn: str) -> tuple[Tensor, ...]:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, Sequence) or len(tensors) == 0:
+        raise TypeError(f"{fn}(): expected a non-empty list or tuple of tensors")
+    return tuple(as_tensor(t) for t in tensors)
+
+
+def split(x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into chunks of a given size (the last may be smaller) or given sizes."""
+    x = as_tensor(x)
+    d = _axis(x.ndim, dim, "split", x.shape)
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split(): chunk size must be positive, got {size}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise ValueError(f"split(): sizes {sizes} add up to {builtins.sum(sizes)}, but dim {d} has size {n}")
+    starts = np.cumsum([0] + sizes[:-1])
+    return tuple(getitem(x, (slice(None),) * d + (slice(int(s), int(s) + k),)) for s, k in zip(starts, sizes))
+
+
+def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:
+    """Constant padding with NumPy's ``pad_width`` form: int, (before, after), or one pair per dim."""
+    x = as_tensor(x)
+    try:
+        pairs = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad(): pad_width {pad_width!r} doesn't fit a tensor of shape {x.shape}") from None
+    if (pairs < 0).any():
+        raise ValueError(f"pad(): pad widths must be non-negative, got {pad_width!r}")
+    pw = tuple((int(a), int(b)) for a, b in pairs)
+    return apply(ops.pad, (x,), {"pad_width": pw, "value": value})
+
+
+def sliding_window(x: Any, window_shape: int | Sequence[int], stride: int | Sequence[int] = 1) -> Tensor:
+    """Every window over the last ``len(window_shape)`` dims, as a view.
+
+    Shape ``x.shape[:-k] + out + window_shape``; this is what convolution and
+    pooling are built from. Its gradient adds each window back where it came from.
+    """
+    x = as_tensor(x)
+    window = (window_shape,) if isinstance(window_shape, (int, np.integer)) else tuple(window_shape)
+    strides = (stride,) * len(window) if isinstance(stride, (int, np.integer)) else tuple(stride)
+    if len(window) > x.ndim or len(strides) != len(window) or builtins.min(window + strides) <= 0:
+        raise ValueError(f"sliding_window(): bad window {window} / stride {strides} for shape {x.shape}")
+    return apply(ops.sliding_window, (x,), {"window": tuple(map(int, window)), "stride": tuple(map(int, strides))})
+
+
+# ============================================================ indexing
+def normalize_index(index: Any, shape: tuple) -> Any:
+    """Turn Tensors and lists inside an index into arrays NumPy understands."""
+    if isinstance(index, tuple):
+        return tuple(_index_item(i) for i in index)
+    return _index_item(index)
+
+
+def _index_item(i: Any) -> Any:
+    if isinstance(i, Tensor):
+        i = i._data
+    elif isinstance(i, list):
+        i = np.asarray(i)
+    if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
+        raise IndexError(f"index arrays must be integer or bool, got {i.dtype}")
+    return i
+
+
+def getitem(x: Any, index: Any) -> Tensor:
+    """``x[index]`` with NumPy semantics (basic and advanced; repeats accumulate grads)."""
+    x = as_tensor(x)
+    return apply(ops.getitem, (x,), {"index": normalize_index(index, x.shape)})
+
+
+def one_hot(indices: Any, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding with a new last dim of size ``num_classes``."""
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot(): indices must be integers, got {idx.dtype}")
+    if num_classes < 0:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(
+            f"one_hot(): class values must be in [0, {num_classes}), got values from {idx.min()} to {idx.max()}"
+        )
+    return _wrap(np.eye(num_classes, dtype=np.int64)[idx], None, False)
+
+
+# ============================================================ NumPy ufunc dispatch
+def _compare_fn(fn: Any) -> Any:
+    return lambda a, b: _compare(fn, as_tensor(a), b)
+
+
+UFUNCS = {
+    "add": lambda a, b: apply2(ops.add, a, b),
+    "subtract": lambda a, b: apply2(ops.sub, a, b),
+    "multiply": lambda a, b: apply2(ops.mul, a, b),
+    "divide": lambda a, b: apply2(ops.div, a, b),
+    "true_divide": lambda a, b: apply2(ops.div, a, b),
+    "power": lambda a, b: as_tensor(a) ** b,
+    "matmul": matmul,
+    "maximum": maximum,
+    "minimum": minimum,
+    "negative": neg,
+    "exp": exp,
+    "log": log,
+    "log1p": log1p,
+    "sqrt": sqrt,
+    "sin": sin,
+    "cos": cos,
+    "tanh": tanh,
+    "absolute": abs,
+    "less": _compare_fn(np.less),
+    "less_equal": _compare_fn(np.less_equal),
+    "greater": _compare_fn(np.greater),
+    "greater_equal": _compare_fn(np.greater_equal),
+    "equal": _compare_fn(np.equal),
+    "not_equal": _compare_fn(np.not_equal),
+}

@@ -1,0 +1,268 @@
+"""The recorded computation graph: nodes, primitives, and the recording switches.
+
+A :class:`Node` is one recorded application of a primitive :class:`Op`. It keeps
+what the op's derivative rules need (its inputs and output) until ``backward``
+releases them, and keeps the structure (op, parents, shape) for drawing.
+
+Edges point from a node to its *parents*: for each positional input, the input's
+own node, the input tensor itself when it is a leaf that requires grad, or ``None``
+when no gradient flows there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# --------------------------------------------------------------------------- state
+# Plain module globals: they are read on every recorded op, so they must be cheap.
+GRAD_ENABLED = True  # flipped by no_grad / enable_grad
+ANOMALY = False  # detect_anomaly(): check every output and gradient for NaN/inf
+TRACE = False  # record the user's source line on every node (anomaly, gradcheck)
+INPLACE_EPOCH = 0  # bumped by every in-place write to a Tensor
+SCOPE: tuple = ()  # the nn.Modules whose forward is running, outermost first
+_next_seq = itertools.count().__next__
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on tensors that require grad are being recorded."""
+    return GRAD_ENABLED
+
+
+def _set_grad_enabled(mode: bool) -> bool:
+    global GRAD_ENABLED
+    previous, GRAD_ENABLED = GRAD_ENABLED, bool(mode)
+    return previous
+
+
+def _set_anomaly(mode: bool) -> tuple[bool, bool]:
+    global ANOMALY, TRACE
+    previous = (ANOMALY, TRACE)
+    ANOMALY = TRACE = bool(mode)
+    return previous
+
+
+def _restore_anomaly(previous: tuple[bool, bool]) -> None:
+    global ANOMALY, TRACE
+    ANOMALY, TRACE = previous
+
+
+def _set_trace(mode: bool) -> bool:
+    global TRACE
+    previous, TRACE = TRACE, bool(mode)
+    return previous
+
+
+def _bump_epoch() -> int:
+    global INPLACE_EPOCH
+    INPLACE_EPOCH += 1
+    return INPLACE_EPOCH
+
+
+def _set_scope(scope: tuple) -> tuple:
+    global SCOPE
+    previous, SCOPE = SCOPE, scope
+    return previous
+
+
+class module_scope:
+    """Context manager that tags every node recorded inside it with ``owner``.
+
+    ``nn.Module.__call__`` enters one with the module itself, so each node's
+    ``scope`` is the tuple of modules whose forward created it (outermost first)
+    and drawings can cluster ops by module. Any object (a string too) works.
+
+    >>> with module_scope("encoder"):
+    ...     pass
+    """
+
+    __slots__ = ("owner", "previous")
+
+    def __init__(self, owner: Any):
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        self.previous = _set_scope(SCOPE + (self.owner,))
+
+    def __exit__(self, *exc: object) -> None:
+        _set_scope(self.previous)
+
+
+# --------------------------------------------------------------------------- source lines
+_PACKAGE_DIRS = tuple(
+    os.path.dirname(os.path.abspath(p)) for p in (__file__, os.path.join(os.path.dirname(__file__), "..", "nn", "x"))
+)
+
+
+def user_frame(skip_packages: tuple[str, ...] = _PACKAGE_DIRS) -> str | None:
+    """``file:line in function: source`` of the innermost caller outside graphgrad."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(skip_packages):
+            import linecache
+
+            source = linecache.getline(filename, frame.f_lineno).strip()
+            where = f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+            return f"{where}: {source}" if source else where
+        frame = frame.f_back
+    return None
+
+
+# --------------------------------------------------------------------------- primitives
+class Op:
+    """A primitive operation: a NumPy forward and one derivative rule per input.
+
+    ``forward(*arrays, **params)`` computes the output from raw arrays. Each rule
+    ``vjp(g, ans, *inputs, **params)`` returns the gradient for its input, given the
+    output gradient ``g`` and the output ``ans``. Rules are written with operators and
+    other primitives, so the same line runs on raw arrays (fast first-order backward)
+    and on Tensors (``create_graph=True``: the backward pass is itself recorded).
+    Rules may return a gradient in the *broadcast* shape; the engine sums it back.
+
+    ``argnum_vjp(i, g, ans, *inputs, **params)`` replaces the per-input rules for
+    ops with a variable number of inputs (``cat``, ``stack``, ``einsum``).
+
+    ``saves`` says which values the rules read: ``"inputs"``, ``"output"``, both
+    (the default) or ``""`` (shapes only). Only those are checked for in-place
+    modification before the rules run. ``view=True`` marks ops whose output may
+    share memory with their first input (it then shares its version counter).
+    """
+
+    __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        *vjps: Callable[..., Any] | None,
+        argnum_vjp: Callable[..., Any] | None = None,
+        saves: str = "inputs output",
+        view: bool = False,
+    ):
+        self.name = name
+        self.forward = forward
+        # The engine calls ``vjps[i](g, ans, *inputs, **params)``.
+        self.vjps = vjps if argnum_vjp is None else ArgnumRules(argnum_vjp)
+        self.view = view
+        self.saves_inputs = "inputs" in saves
+        self.saves_output = "output" in saves
+
+    def vjp(self, i: int, g: Any, ans: Any, args: tuple, params: dict | None = None) -> Any:
+        """Gradient for input ``i`` (what the engine computes for each edge)."""
+        rule = self.vjps[i]
+        if rule is None:
+            raise RuntimeError(f"{self.name}: input {i} is not differentiable")
+        return rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        # Called on raw arrays (inside a first-order backward) it is plain NumPy;
+        # called with any Tensor it records a node.
+        for a in args:
+            if isinstance(a, _Tensor):
+                return _apply(self, args, params)
+        return self.forward(*args, **params)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+class ArgnumRules:
+    """Per-input rules made from one rule that takes the input's position first."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Callable[..., Any]):
+        self.rule = rule
+
+    def __getitem__(self, i: int) -> Callable[..., Any]:
+        rule = self.rule
+        return lambda g, ans, *args, **params: rule(i, g, ans, *args, **params)
+
+
+# Bound by tensor.py once Tensor exists (the two modules are each other's halves).
+_Tensor: type = type(None)
+_apply: Callable[..., Any]
+
+
+def _bind_tensor(tensor_type: type, apply: Callable[..., Any]) -> None:
+    global _Tensor, _apply
+    _Tensor, _apply = tensor_type, apply
+
+
+# --------------------------------------------------------------------------- nodes
+class Node:
+    """One recorded op application; the ``grad_fn`` of the Tensor it produced.
+
+    Attributes: ``op`` (the :class:`Op`), ``parents`` (see module docstring),
+    ``inputs`` (the arguments as given, Tensors included), ``args`` (their raw
+    arrays), ``params`` (keyword parameters), ``out`` (the raw output), ``seq``
+    (creation order, a topological order), ``scope`` (module path), ``trace``
+    (user source line, when tracing), ``grad`` (the output gradient from the last
+    backward). ``inputs``/``args``/``out`` are released by a non-retaining backward
+    (small outputs are kept, so drawings can show their values).
+    """
+
+    __slots__ = (
+        "op", "parents", "inputs", "args", "params", "out", "seq", "epoch", "scope",
+        "grad", "released", "__dict__", "__weakref__",
+    )  # fmt: skip
+    # Rarely set: class defaults, so creating a node doesn't pay for them.
+    trace: str | None = None
+    hooks: list | None = None
+    retained: Any = None
+    out_vc: list | None = None  # version counter of the output tensor, once it has one
+    _meta: tuple | None = None
+
+    def __init__(self, op: Op, parents: tuple, inputs: tuple, args: tuple, params: dict | None, out: Any):
+        self.op = op
+        self.parents = parents
+        self.inputs = inputs
+        self.args = args
+        self.params = params
+        self.out = out
+        self.seq = _next_seq()
+        self.epoch = INPLACE_EPOCH
+        self.scope = SCOPE
+        self.grad = None
+        self.released = False
+        if TRACE:
+            self.trace = user_frame()
+
+    # ---- what the node produced (kept after release, for drawing and errors)
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.out.shape if self.out is not None else self._meta[0]
+
+    @property
+    def dtype(self) -> Any:
+        return self.out.dtype if self.out is not None else self._meta[1]
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch-style view of the edges: ``(parent, 0)`` pairs."""
+        return tuple((p, 0) for p in self.parents)
+
+    def release(self) -> None:
+        """Drop saved arrays; keep the structure, and outputs of up to 64 elements."""
+        self.inputs = self.args = None
+        self.released = True
+        out = self.out
+        if type(out) is np.ndarray and out.size > KEEP_VALUES_UPTO:
+            self._meta = (out.shape, out.dtype)
+            self.out = None
+
+    def __repr__(self) -> str:
+        return f"<{self.op.name} node>"
+
+
+KEEP_VALUES_UPTO = 64

@@ -1,0 +1,476 @@
+"""The primitives: each one's NumPy forward, and its derivative rules, side by side.
+
+A rule ``lambda g, ans, *inputs, **params: ...`` returns the gradient for one input
+from the output gradient ``g`` and the output ``ans``. Rules use operators and the
+primitives defined here, so one line serves both first-order backward on raw arrays
+and ``create_graph=True`` (where it runs on Tensors and is recorded). A rule may
+return its gradient in the broadcast shape: the engine sums it back to the input's
+shape and dtype in one place.
+
+Everything else in graphgrad (softmax cross-entropy, convolution, GRUs, ...) is
+composed from these.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from typing import Any
+
+import numpy as np
+
+from .dtypes import get_default_dtype
+from .graph import Op
+from .tensor import Tensor
+
+
+def _raw(x: Any) -> Any:
+    """The array inside a Tensor (used for masks, which carry no gradient)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _mask(cond: Any, like: Any) -> np.ndarray:
+    """A 0/1 mask in the dtype of ``like``, so multiplying by it doesn't upcast."""
+    return np.asarray(cond).astype(_raw(like).dtype)
+
+
+# ============================================================ elementwise, binary
+# Operators (not ufunc calls) as forwards: on NumPy scalars they are 20x faster.
+add = Op("add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g, saves="")
+sub = Op("sub", operator.sub, lambda g, ans, x, y: g, lambda g, ans, x, y: -g, saves="")
+mul = Op("mul", operator.mul, lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x, saves="inputs")
+div = Op("div", operator.truediv, lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y)
+
+
+def _log_base(x: Any) -> Any:
+    """log(x) with log(0) taken as 0, so d(x**y)/dy is 0 (not nan) at x = 0."""
+    zero = _raw(x) == 0
+    return log(where(x, 1.0, cond=zero)) if zero.any() else log(x)
+
+
+power = Op(
+    "pow",
+    operator.pow,
+    lambda g, ans, x, y: g * y * x ** (y - 1),
+    lambda g, ans, x, y: g * ans * _log_base(x),
+)
+powc = Op(  # x ** p for a Python number p
+    "pow",
+    lambda x, p: x * x if p == 2 else x**p,
+    lambda g, ans, x, p: g * (2 * x if p == 2 else p * x ** (p - 1)),
+    saves="inputs",
+)
+
+
+def _tie_mask(x: Any, y: Any) -> np.ndarray:
+    """1 where x wins, 0.5 on ties (the gradient is shared), 0 where y wins."""
+    xr, yr = _raw(x), _raw(y)
+    m = _mask(xr > yr, xr)
+    m += 0.5 * (xr == yr)
+    return m
+
+
+maximum = Op(
+    "maximum",
+    np.maximum,
+    lambda g, ans, x, y: g * _tie_mask(x, y),
+    lambda g, ans, x, y: g * _tie_mask(y, x),
+    saves="inputs",
+)
+minimum = Op(
+    "minimum",
+    np.minimum,
+    lambda g, ans, x, y: g * _tie_mask(y, x),
+    lambda g, ans, x, y: g * _tie_mask(x, y),
+    saves="inputs",
+)
+where = Op(
+    "where",
+    lambda x, y, cond: np.where(cond, x, y),
+    lambda g, ans, x, y, cond: g * cond,
+    lambda g, ans, x, y, cond: g * ~cond,
+    saves="",
+)
+
+# ============================================================ elementwise, unary
+neg = Op("neg", operator.neg, lambda g, ans, x: -g, saves="")
+exp = Op("exp", np.exp, lambda g, ans, x: g * ans, saves="output")
+log = Op("log", np.log, lambda g, ans, x: g / x, saves="inputs")
+log1p = Op("log1p", np.log1p, lambda g, ans, x: g / (1 + x), saves="inputs")
+sqrt = Op("sqrt", np.sqrt, lambda g, ans, x: g / (2 * ans), saves="output")
+sin = Op("sin", np.sin, lambda g, ans, x: g * cos(x), saves="inputs")
+cos = Op("cos", np.cos, lambda g, ans, x: -g * sin(x), saves="inputs")
+tanh = Op("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans), saves="output")
+
+
+def _sigmoid(x: Any) -> Any:
+    """1 / (1 + exp(-x)), exact in the tails; exp(-x) -> inf just gives 0."""
+    if x.dtype.kind != "f":
+        x = x.astype(get_default_dtype())
+    if type(x) is not np.ndarray:  # NumPy scalar (0-d tensors)
+        if x >= -60:
+            return 1 / (1 + np.exp(-x))
+        e = np.exp(x)
+        return e / (1 + e)
+    with np.errstate(over="ignore"):
+        e = np.negative(x)
+        np.exp(e, out=e)
+        e += 1
+        return np.reciprocal(e, out=e)
+
+
+def _softplus(x: Any) -> Any:
+    """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): never overflows."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _leaky_slope(x: Any, slope: float) -> np.ndarray:
+    m = _mask(_raw(x) > 0, x)
+    m *= 1 - slope
+    m += slope
+    return m
+
+
+sigmoid = Op("sigmoid", _sigmoid, lambda g, ans, x: g * ans * (1 - ans), saves="output")
+softplus = Op("softplus", _softplus, lambda g, ans, x: g * sigmoid(x), saves="inputs")
+# Kinks: relu'(0) = 0, leaky_relu'(0) = slope, |x|'(0) = 0, clamp' = 1 on the bounds.
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, ans, x: g * (_raw(x) > 0), saves="inputs")
+leaky_relu = Op(
+    "leaky_relu",
+    lambda x, slope: np.maximum(x, x * slope) if slope <= 1 else np.minimum(x, x * slope),
+    lambda g, ans, x, slope: g * _leaky_slope(x, slope),
+    saves="inputs",
+)
+absolute = Op("abs", np.abs, lambda g, ans, x: g * np.sign(_raw(x)), saves="inputs")
+
+
+def _clamp_mask(x: Any, lo: float | None, hi: float | None) -> np.ndarray:
+    xr = _raw(x)
+    inside = np.ones(xr.shape, bool) if lo is None else xr >= lo
+    return inside if hi is None else inside & (xr <= hi)
+
+
+clamp = Op(
+    "clamp",
+    lambda x, lo, hi: np.clip(x, lo, hi),
+    lambda g, ans, x, lo, hi: g * _clamp_mask(x, lo, hi),
+    saves="inputs",
+)
+copy = Op("copy", lambda x: np.array(x, copy=True), lambda g, ans, x: g, saves="")
+cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, ans, x, dtype: cast(g, dtype=_raw(x).dtype), saves="")
+
+
+# ============================================================ reductions
+def _keepdims(v: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
+    """Give a reduction's result back its reduced axes (as size 1), to broadcast."""
+    if keepdims or axis is None:
+        return v
+    kept = tuple(1 if i in axis else n for i, n in enumerate(shape))
+    return reshape(v, shape=kept)
+
+
+def _sum_vjp(g: Any, ans: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
+    return expand(_keepdims(g, x.shape, axis, keepdims), shape=x.shape)
+
+
+def _extreme_vjp(g: Any, ans: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
+    """max/min: the gradient is shared evenly between tied extremes."""
+    hit = _mask(_raw(x) == _keepdims(_raw(ans), x.shape, axis, keepdims), x)
+    hit /= hit.sum(axis=axis, keepdims=True)
+    return _keepdims(g, x.shape, axis, keepdims) * hit
+
+
+def _prod_others(x: np.ndarray, axis: tuple | None) -> np.ndarray:
+    """For each element, the product of the others in its reduction (zeros allowed)."""
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    rest = [i for i in range(x.ndim) if i not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
+    return np.transpose((left * right).reshape(moved.shape), np.argsort(rest + list(axes)))
+
+
+def _prod_vjp(g: Any, ans: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
+    gk = _keepdims(g, x.shape, axis, keepdims)
+    if np.all(_raw(x) != 0):
+        return gk * _keepdims(ans, x.shape, axis, keepdims) / x
+    return gk * _prod_others(_raw(x), axis)  # with zeros: exact, but first order only
+
+
+def _logsumexp(x: np.ndarray, axis: tuple | None, keepdims: bool) -> Any:
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices: no shift
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else out.reshape(np.sum(m, axis=axis).shape)
+
+
+reduce_sum = Op("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims), _sum_vjp, saves="")
+reduce_max = Op("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), _extreme_vjp)
+reduce_min = Op("min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), _extreme_vjp)
+reduce_prod = Op("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), _prod_vjp)
+logsumexp = Op(
+    "logsumexp",
+    _logsumexp,
+    lambda g, ans, x, axis, keepdims: (
+        _keepdims(g, x.shape, axis, keepdims) * exp(x - _keepdims(ans, x.shape, axis, keepdims))
+    ),
+)
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted
+
+
+softmax = Op(
+    "softmax",
+    _softmax,
+    lambda g, ans, x, axis: ans * (g - reduce_sum(g * ans, axis=(axis,), keepdims=True)),
+    saves="output",
+)
+log_softmax = Op(
+    "log_softmax",
+    _log_softmax,
+    lambda g, ans, x, axis: g - exp(ans) * reduce_sum(g, axis=(axis,), keepdims=True),
+    saves="output",
+)
+
+
+# ============================================================ shapes and indexing
+reshape = Op(
+    "reshape",
+    lambda x, shape: np.reshape(x, shape),
+    lambda g, ans, x, shape: reshape(g, shape=x.shape),
+    saves="",
+    view=True,
+)
+permute = Op(
+    "permute",
+    lambda x, axes: np.transpose(x, axes),
+    lambda g, ans, x, axes: permute(g, axes=tuple(np.argsort(axes))),
+    saves="",
+    view=True,
+)
+# The engine sums a gradient back over broadcast axes, so expand's rule is the identity.
+expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, ans, x, shape: g, saves="", view=True)
+
+
+def is_basic_index(index: Any) -> bool:
+    """True when ``index`` only slices (no integer or bool arrays): no repeats."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+
+
+def _scatter_add(g: Any, index: Any, shape: tuple) -> np.ndarray:
+    out = np.zeros(shape, np.asarray(g).dtype)
+    if is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)  # repeated indices accumulate
+    return out
+
+
+def _index_put(x: Any, v: Any, index: Any) -> np.ndarray:
+    out = np.array(x, copy=True)
+    out[index] = v
+    return out
+
+
+getitem = Op(
+    "getitem",
+    lambda x, index: x[index],
+    lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape),
+    saves="",
+    view=True,
+)
+scatter_add = Op(  # the adjoint of getitem: add g into zeros at index
+    "scatter_add",
+    _scatter_add,
+    lambda g, ans, x, index, shape: getitem(g, index=index),
+    saves="",
+)
+index_put = Op(  # x with x[index] = v
+    "index_put",
+    _index_put,
+    lambda g, ans, x, v, index: index_put(g, 0, index=index),
+    lambda g, ans, x, v, index: getitem(g, index=index),
+    saves="",
+)
+
+
+def _along(axis: int, key: Any) -> tuple:
+    return (slice(None),) * axis + (key,)
+
+
+def _cat_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int) -> Any:
+    start = sum(x.shape[axis] for x in xs[:i])
+    return getitem(g, index=_along(axis, slice(start, start + xs[i].shape[axis])))
+
+
+cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis=axis), argnum_vjp=_cat_vjp, saves="")
+stack = Op(
+    "stack",
+    lambda *xs, axis: np.stack(xs, axis=axis),
+    argnum_vjp=lambda i, g, ans, *xs, axis: getitem(g, index=_along(axis, i)),
+    saves="",
+)
+pad = Op(
+    "pad",
+    lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),
+    lambda g, ans, x, pad_width, value: getitem(
+        g, index=tuple(slice(lo, n + lo) for (lo, _), n in zip(pad_width, x.shape))
+    ),
+    saves="",
+)
+
+
+# ============================================================ sliding windows
+def _sliding_window(x: np.ndarray, window: tuple, stride: tuple) -> np.ndarray:
+    """View of every window over the last ``len(window)`` axes (no copy).
+
+    Shape: ``x.shape[:-k] + out + window`` with ``out[d] = (n[d] - w[d]) // s[d] + 1``.
+    """
+    x = np.asarray(x)
+    k = len(window)
+    lead, spatial = x.shape[:-k], x.shape[-k:]
+    out = tuple((n - w) // s + 1 for n, w, s in zip(spatial, window, stride))
+    if any(o <= 0 for o in out):
+        raise ValueError(f"window {window} is larger than the input's last dims {spatial}")
+    strides = x.strides[:-k] + tuple(st * s for st, s in zip(x.strides[-k:], stride)) + x.strides[-k:]
+    return np.lib.stride_tricks.as_strided(x, lead + out + window, strides, writeable=False)
+
+
+def _window_sum(g: np.ndarray, shape: tuple, window: tuple, stride: tuple) -> np.ndarray:
+    """The adjoint of the window view: add every window back where it came from."""
+    g = np.asarray(g)
+    k = len(window)
+    out = np.zeros(shape, g.dtype)
+    n_out = g.shape[-2 * k : -k]
+    lead = (slice(None),) * (len(shape) - k)
+    for offset in itertools.product(*(range(w) for w in window)):  # loop over the window only
+        dst = lead + tuple(slice(o, o + s * (n - 1) + 1, s) for o, s, n in zip(offset, stride, n_out))
+        out[dst] += g[(Ellipsis,) + offset]
+    return out
+
+
+sliding_window = Op(
+    "sliding_window",
+    _sliding_window,
+    lambda g, ans, x, window, stride: window_sum(g, shape=x.shape, window=window, stride=stride),
+    saves="",
+)
+window_sum = Op(
+    "window_sum",
+    _window_sum,
+    lambda g, ans, x, shape, window, stride: sliding_window(g, window=window, stride=stride),
+    saves="",
+)
+
+
+# ============================================================ linear algebra
+def _swap_last(x: Any) -> Any:
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return permute(x, axes=axes)
+
+
+def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if y.ndim == 1:  # (..., n) @ (n,)
+        return reshape(g, shape=g.shape + (1,)) * y
+    if x.ndim == 1:  # (n,) @ (..., n, m): batch axes are summed by the engine
+        return reshape(matmul(y, reshape(g, shape=g.shape + (1,))), shape=g.shape[:-1] + (y.shape[-2],))
+    return matmul(g, _swap_last(y))
+
+
+def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if x.ndim == 1 and y.ndim == 1:
+        return g * x
+    if x.ndim == 1:  # outer product of x with each row of g
+        return reshape(x, shape=(x.shape[0], 1)) * reshape(g, shape=g.shape[:-1] + (1, g.shape[-1]))
+    if y.ndim == 1:
+        return reshape(matmul(_swap_last(x), reshape(g, shape=g.shape + (1,))), shape=g.shape[:-1] + (x.shape[-1],))
+    return matmul(_swap_last(x), g)
+
+
+matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y, saves="inputs")
+
+
+def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
+    out = x @ w.T
+    if b is not None:
+        out += b
+    return out
+
+
+linear = Op(  # x @ w.T + b, with w stored (out_features, in_features)
+    "linear",
+    _linear,
+    lambda g, ans, x, w, b=None: matmul(g, w),
+    lambda g, ans, x, w, b=None: matmul(_swap_last(g), x) if g.ndim == 2 else _linear_w_grad(g, x),
+    lambda g, ans, x, w, b=None: g,
+    saves="inputs",
+)
+
+
+def _linear_w_grad(g: Any, x: Any) -> Any:
+    """Weight gradient for inputs with extra leading axes: flatten them first."""
+    g2 = reshape(g, shape=(-1, g.shape[-1]))
+    return matmul(_swap_last(g2), reshape(x, shape=(-1, x.shape[-1])))
+
+
+# ------------------------------------------------------------ einsum
+def parse_einsum(subscripts: str, shapes: list[tuple]) -> tuple[list[str], str]:
+    """Explicit per-operand letters and output letters, with ``...`` spelled out."""
+    subscripts = subscripts.replace(" ", "")
+    lhs, arrow, out = subscripts.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum: {len(ins)} operand subscripts for {len(shapes)} operands")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in subscripts]
+    n_ell = max((len(s) - len(sub.replace("...", "")) for sub, s in zip(ins, shapes) if "..." in sub), default=0)
+    ell = "".join(spare[:n_ell])
+    explicit = []
+    for sub, shape in zip(ins, shapes):
+        if "..." in sub:
+            k = len(shape) - len(sub.replace("...", ""))
+            sub = sub.replace("...", ell[n_ell - k :])
+        if len(sub) != len(shape):
+            raise ValueError(f"einsum: subscripts {sub!r} don't match an operand of shape {shape}")
+        explicit.append(sub)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(explicit)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return explicit, out
+
+
+def _einsum(*xs: np.ndarray, subscripts: str) -> np.ndarray:
+    return np.einsum(subscripts, *xs, optimize=len(xs) > 1)
+
+
+def _einsum_vjp(i: int, g: Any, ans: Any, *xs: Any, subscripts: str) -> Any:
+    ins, out = parse_einsum(subscripts, [x.shape for x in xs])
+    target = ins[i]
+    if len(set(target)) != len(target):
+        raise NotImplementedError(f"einsum: no gradient for repeated subscripts in one operand ({target!r})")
+    others = [s for j, s in enumerate(ins) if j != i]
+    present = "".join(c for c in target if c in out or any(c in s for s in others))
+    spec = ",".join([out] + others) + "->" + present
+    grad = einsum(g, *(x for j, x in enumerate(xs) if j != i), subscripts=spec)
+    x = xs[i]
+    if present != target:  # letters summed only inside operand i: broadcast back
+        grad = reshape(grad, shape=tuple(x.shape[k] if c in present else 1 for k, c in enumerate(target)))
+        grad = expand(grad, shape=x.shape)
+    return grad
+
+
+einsum = Op("einsum", _einsum, argnum_vjp=_einsum_vjp, saves="inputs")
