@@ -12,6 +12,7 @@
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
 from . import ops
 from .anomaly import detect_anomaly, is_anomaly_enabled
+from .draw import draw, save_svg  # graphviz itself is imported only when a drawing is made
 from .dtypes import get_default_dtype, set_default_dtype
 from .engine import backward, grad
 from .factories import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
@@ -62,12 +63,14 @@ from .functional import (
     sum,
     tanh,
     transpose,
+    unbind,
     unsqueeze,
     var,
     view,
     where,
 )  # fmt: skip
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node, Op, module_scope
 from .random import manual_seed
 
@@ -76,7 +79,8 @@ tensor = Tensor
 __all__ = [
     "Tensor", "tensor", "Parameter", "Function", "FunctionCtx", "Node", "Op", "ops",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "backward",
-    "detect_anomaly", "is_anomaly_enabled", "module_scope", "manual_seed",
+    "detect_anomaly", "is_anomaly_enabled", "module_scope", "manual_seed", "draw", "save_svg",
+    "gradcheck", "gradgradcheck", "GradcheckError",
     "get_default_dtype", "set_default_dtype",
     "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "eye",
     "abs", "argmax", "argmin", "as_tensor", "broadcast_to", "cat", "clamp", "cos", "einsum", "exp",
@@ -84,5 +88,5 @@ __all__ = [
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "neg", "one_hot", "pad",
     "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "transpose",
-    "unsqueeze", "var", "view", "where",
+    "unbind", "unsqueeze", "var", "view", "where",
 ]  # fmt: skip

@@ -90,19 +90,22 @@ def result_dtype(x: Any, y: Any) -> np.dtype:
     return d_lo if c_lo > c_hi else d_hi
 
 
+_PY_SCALARS = (bool, int, float)
+
+
 def _rank(v: Any) -> int:
-    """2 for arrays with dimensions, 1 for 0-d arrays, 0 for Python scalars."""
-    if isinstance(v, (bool, int, float)):
+    """2 for arrays with dimensions, 1 for 0-d arrays and NumPy scalars, 0 for Python scalars."""
+    if type(v) in _PY_SCALARS:
         return 0
     return 2 if np.ndim(v) > 0 else 1
 
 
 def _dtype_of(v: Any) -> np.dtype:
-    if isinstance(v, bool):
+    if type(v) is bool:
         return np.dtype(bool)
-    if isinstance(v, int):
+    if type(v) is int:
         return np.dtype(np.int64)
-    if isinstance(v, float):
+    if type(v) is float:
         return _DEFAULT_DTYPE
     return np.dtype(v.dtype)
 
@@ -110,8 +113,8 @@ def _dtype_of(v: Any) -> np.dtype:
 def promote(x: Any, y: Any) -> tuple[Any, Any]:
     """Cast two raw operands to their PyTorch result dtype (Python scalars stay weak)."""
     dt = result_dtype(x, y)
-    if not isinstance(x, (bool, int, float)) and x.dtype != dt:
+    if type(x) not in _PY_SCALARS and x.dtype != dt:
         x = x.astype(dt)
-    if not isinstance(y, (bool, int, float)) and y.dtype != dt:
+    if type(y) not in _PY_SCALARS and y.dtype != dt:
         y = y.astype(dt)
     return x, y

@@ -245,9 +245,9 @@ def _accumulate(leaf: Tensor, g: Any, create_graph: bool) -> None:
         g = g if isinstance(g, Tensor) else _wrap(g, None, False)
         leaf._grad = g if old is None else old + g
         return
-    if type(g) is _ndarray and not g.flags.writeable:
-        g = g.copy()  # a broadcast view
     if old is None:
+        if type(g) is _ndarray and (g.base is not None or not g.flags.writeable):
+            g = g.copy()  # a view (of a broadcast, or of a gradient another tensor also got)
         leaf._grad = _wrap(g, None, False)
     elif old.requires_grad or type(old._data) is not _ndarray or not old._data.flags.writeable:
         leaf._grad = _wrap(np.asarray(old._data + g), None, False)

@@ -22,6 +22,7 @@ class FunctionCtx:
         self._non_differentiable: set[int] = set()
         self._outputs: dict[int, int] = {}  # id(output tensor) -> output index
         self._nodes: list = []  # weak references to the nodes of the outputs
+        self._main: Any = None  # weak reference to the Function's own node (several outputs)
 
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors (inputs or outputs) for ``backward``; read them as ``ctx.saved_tensors``."""
@@ -33,7 +34,11 @@ class FunctionCtx:
         for t in self._saved:
             if isinstance(t, tuple) and t and t[0] is _OUTPUT:
                 _, j, data = t
-                node = self._nodes[j]() if self._nodes else None
+                ref = self._nodes[j] if self._nodes else None  # None: a non-differentiable output
+                node = ref() if ref is not None else None
+                main = self._main() if node is None and ref is not None and self._main is not None else None
+                if main is not None:  # output j was dropped by the caller: a fresh edge into the node
+                    node = Node(Select(j), (main,), (None,), (None,), None, data)
                 out.append(_wrap(data, node, node is not None))
             else:
                 out.append(t)
@@ -206,11 +211,12 @@ class Function:
         node = Node(op, parents, args, raw, None, outputs[0]._data if single else None)
         if not single:
             node._meta = ((), None)
+            ctx._main = weakref.ref(node)
         results = []
         for j, t in enumerate(outputs):
             if id(t) in ctx._non_differentiable:
                 results.append(_wrap(t._data, None, False))
-                ctx._nodes.append(lambda: None)
+                ctx._nodes.append(None)  # no gradient: a saved copy is a constant
                 continue
             if single:
                 out_node = node

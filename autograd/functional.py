@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
-from .tensor import Tensor, _compare, _wrap, apply, apply1, apply2
+from . import graph, ops
+from .function import Select
+from .graph import Node
+from .tensor import Tensor, _compare, _mark_view, _wrap, apply, apply1, apply2
 
 
 def as_tensor(x: Any) -> Tensor:
@@ -205,6 +207,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         raise TypeError(f"where(): the condition must be bool, got {c.dtype}")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
+    for v in (a, b):
+        if not isinstance(v, Tensor) and np.asarray(v).dtype.kind not in "biuf":
+            raise TypeError(f"where(): unsupported branch of dtype {np.asarray(v).dtype} (not a number)")
     return apply(ops.where, (a, b), {"cond": c})
 
 
@@ -224,6 +229,12 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"matmul: shapes {sa} and {sb} cannot be multiplied "
             f"({sa[-1]} columns in the first vs {k_b} rows in the second)"
         )
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} cannot be multiplied (batch dims {sa[:-2]} and {sb[:-2]} don't broadcast)"
+        ) from None
     return apply2(ops.matmul, a, b)
 
 
@@ -376,8 +387,45 @@ def split(x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> 
         sizes = [int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != n:
             raise ValueError(f"split(): sizes {sizes} add up to {builtins.sum(sizes)}, but dim {d} has size {n}")
-    starts = np.cumsum([0] + sizes[:-1])
-    return tuple(getitem(x, (slice(None),) * d + (slice(int(s), int(s) + k),)) for s, k in zip(starts, sizes))
+    return _apply_multi(ops.split, x, {"axis": d, "sizes": tuple(sizes), "squeeze": False})
+
+
+def unbind(x: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``dim``, with that dim removed (views), as PyTorch's ``unbind``.
+
+    Like ``split``, one node serves all the slices: backward stacks their gradients
+    once, so taking every time step of a sequence costs O(T), not O(T^2).
+
+    >>> [t.tolist() for t in unbind(Tensor([[1.0, 2.0], [3.0, 4.0]]), dim=1)]
+    [[1.0, 3.0], [2.0, 4.0]]
+    """
+    x = as_tensor(x)
+    d = _axis(x.ndim, dim, "unbind", x.shape)
+    return _apply_multi(ops.split, x, {"axis": d, "sizes": (1,) * x.shape[d], "squeeze": True})
+
+
+_SELECT: list[Select] = []  # the per-output pass-through ops, shared by every multi-output node
+
+
+def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
+    """Run a primitive whose forward returns a tuple of views of ``x``, recording it once.
+
+    Each output gets a pass-through node (``Select``) whose gradient goes into a slot of
+    the shared node; the primitive's rule receives them all together (see ``ops.split``).
+    """
+    raw = x._data
+    pieces = op.forward(raw, **params)
+    if x.requires_grad and graph.GRAD_ENABLED:
+        node = Node(op, (x._node or x,), (x,), (raw,), params, None)
+        node._meta = ((), None)
+        while len(_SELECT) < len(pieces):
+            _SELECT.append(Select(len(_SELECT)))
+        outs = tuple(_wrap(p, Node(_SELECT[j], (node,), (None,), (None,), None, p), True) for j, p in enumerate(pieces))
+    else:
+        outs = tuple(_wrap(p, None, False) for p in pieces)
+    for t in outs:
+        _mark_view(t, x)
+    return outs
 
 
 def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:

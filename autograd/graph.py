@@ -15,7 +15,7 @@ import itertools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -70,6 +70,16 @@ def _set_scope(scope: tuple) -> tuple:
     return previous
 
 
+class Scope(tuple):
+    """A ``node.scope``: the modules whose forward was running, outermost first (a tuple).
+
+    Each entry into :class:`module_scope` makes a new one, whose ``parent`` is the scope of
+    the enclosing call: drawings tell apart two calls of the same module this way.
+    """
+
+    parent: tuple = ()
+
+
 class module_scope:
     """Context manager that tags every node recorded inside it with ``owner``.
 
@@ -87,15 +97,19 @@ class module_scope:
         self.owner = owner
 
     def __enter__(self) -> None:
-        self.previous = _set_scope(SCOPE + (self.owner,))
+        scope = Scope(SCOPE + (self.owner,))
+        scope.parent = SCOPE
+        self.previous = _set_scope(scope)
 
     def __exit__(self, *exc: object) -> None:
         _set_scope(self.previous)
 
 
 # --------------------------------------------------------------------------- source lines
+# The autograd and nn package folders, each ending in a separator so "autograd_demo.py" is not inside.
 _PACKAGE_DIRS = tuple(
-    os.path.dirname(os.path.abspath(p)) for p in (__file__, os.path.join(os.path.dirname(__file__), "..", "nn", "x"))
+    os.path.join(os.path.normpath(d), "")
+    for d in (os.path.dirname(os.path.abspath(__file__)), os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nn"))
 )
 
 
@@ -218,6 +232,8 @@ class Node:
     retained: Any = None
     out_vc: list | None = None  # version counter of the output tensor, once it has one
     _meta: tuple | None = None
+    label: str | None = None  # the name given to the output tensor (``t.name = ...``), for drawings
+    const_inputs: dict | None = None  # after release: inputs without a gradient, for drawings
 
     def __init__(self, op: Op, parents: tuple, inputs: tuple, args: tuple, params: dict | None, out: Any):
         self.op = op
@@ -253,9 +269,23 @@ class Node:
         return tuple((p, 0) for p in self.parents)
 
     def release(self) -> None:
-        """Drop saved arrays; keep the structure, and outputs of up to 64 elements."""
+        """Drop saved arrays; keep the structure, and outputs of up to 64 elements.
+
+        Inputs that get no gradient (data, constants) stay described in ``const_inputs``,
+        so the graph can still be drawn with them.
+        """
+        parents = self.parents
+        if (
+            self.inputs is not None
+            and parents
+            and (parents[-1] is None or parents[0] is None or len(parents) > 2 and any(p is None for p in parents))
+        ):
+            self.const_inputs = _describe_constants(parents, self.inputs, self.args)
         self.inputs = self.args = None
         self.released = True
+        ctx = getattr(self.op, "ctx", None)  # a user Function's: what it saved, and its last gradients
+        if ctx is not None:
+            ctx._saved, self.op._cache = (), None
         out = self.out
         if type(out) is np.ndarray and out.size > KEEP_VALUES_UPTO:
             self._meta = (out.shape, out.dtype)
@@ -266,3 +296,26 @@ class Node:
 
 
 KEEP_VALUES_UPTO = 64
+
+
+class ReleasedInput(NamedTuple):
+    """A large input without a gradient, as a released node remembers it (for drawings)."""
+
+    shape: tuple
+    dtype: Any
+    name: str | None
+    ident: int  # id() of the object that was passed, so shared inputs stay one node
+
+
+def _describe_constants(parents: tuple, inputs: tuple, args: tuple) -> dict:
+    """The inputs without a gradient, by position: small ones as given, large ones described."""
+    described = {}
+    i = 0
+    for p in parents:
+        if p is None:
+            v, a = inputs[i], args[i]
+            if type(a) is np.ndarray and a.size > KEEP_VALUES_UPTO:
+                v = ReleasedInput(a.shape, a.dtype, getattr(v, "name", None), id(v))
+            described[i] = v
+        i += 1
+    return described

@@ -42,7 +42,6 @@ class Tensor:
     __array_priority__ = 1000
 
     _grad: Tensor | None = None
-    name: str | None = None
     _base: Tensor | None = None  # the tensor this one is a view of
     _hooks: list | None = None
 
@@ -86,6 +85,17 @@ class Tensor:
             if value.shape != self.shape:
                 raise RuntimeError(f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}")
         self._grad = value
+
+    @property
+    def name(self) -> str | None:
+        """An optional label, shown by ``repr`` and on graph drawings (also for results: ``e.name = "e"``)."""
+        return self.__dict__.get("name")
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self.__dict__["name"] = value
+        if self._node is not None:
+            self._node.label = value
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -628,7 +638,7 @@ def apply2(op: Op, x: Any, y: Any) -> Tensor:
     if tx is not type(yd):
         xd, yd = _coerce(op, xd, yd)
     elif tx is _ndarray and xd.dtype is not yd.dtype:
-        xd, yd = promote(xd, yd)
+        xd, yd = _coerce(op, xd, yd)  # checks the dtypes too (object, string arrays)
     try:
         out = op.forward(xd, yd)
     except (ValueError, TypeError) as e:
@@ -638,6 +648,13 @@ def apply2(op: Op, x: Any, y: Any) -> Tensor:
     return _plain(op, (x, y), out)
 
 
+def _plain_scalar(v: Any) -> Any:
+    """Subclasses of int/float (e.g. ``t.size``) as the plain Python number; NumPy scalars stay."""
+    if type(v) in _PY_SCALARS or isinstance(v, _generic) or not isinstance(v, (int, float)):
+        return v
+    return bool(v) if isinstance(v, bool) else int(v) if isinstance(v, int) else float(v)
+
+
 def _coerce(op: Op, xd: Any, yd: Any) -> tuple[Any, Any]:
     """Operands of different types: check them, and apply PyTorch's promotion."""
     for v in (xd, yd):
@@ -645,6 +662,12 @@ def _coerce(op: Op, xd: Any, yd: Any) -> tuple[Any, Any]:
             raise TypeError(
                 f"{op.name}: unsupported operand of type {type(v).__name__} (expected a Tensor, array or number)"
             )
+        if isinstance(v, (_ndarray, _generic)) and v.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{op.name}: unsupported operand of dtype {v.dtype} (shape {v.shape}); graphgrad computes on "
+                "floating, integer or bool data (not object, string or complex arrays)"
+            )
+    xd, yd = _plain_scalar(xd), _plain_scalar(yd)
     if type(xd) in _PY_SCALARS or type(yd) in _PY_SCALARS:
         scalar, arr = (xd, yd) if type(xd) in _PY_SCALARS else (yd, xd)
         kind = arr.dtype.kind
@@ -681,6 +704,8 @@ def _check_finite(value: Any, op: Op, phase: str, node: Node | None) -> None:
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         bad = "nan" if np.isnan(arr).any() else "inf"
         where = node.trace if node is not None else user_frame()
+        if where is None:
+            where = "an unknown line (it was recorded before detect_anomaly() was turned on)"
         raise FloatingPointError(
             f"detect_anomaly: {op.name} produced {bad} in its {phase} (output shape {arr.shape}); created at {where}"
         )
@@ -702,8 +727,21 @@ def _inplace(t: Tensor, op: Op, other: Any, params: dict | None = None) -> Tenso
                 "use an out-of-place op or .clone() the view first"
             )
         # Record the op on a snapshot of t's current value, then write the result back.
+        _version_box(t)  # links t's current node to the counter, so it sees this write
         old = t._data.copy() if op.saves_inputs and type(t._data) is _ndarray else t._data
         snapshot = _wrap(old, t._node, t.requires_grad)
+        od = other._data if isinstance(other, Tensor) else other
+        if op.saves_inputs and type(od) is _ndarray and type(old) is _ndarray and np.may_share_memory(od, t._data):
+            # The other operand is (a view of) t itself, as in h *= h: it must be saved as it is now.
+            if not isinstance(other, Tensor):
+                other = od.copy()
+            elif other._node is None and other.requires_grad:
+                raise RuntimeError(
+                    f"in-place {op.name}: the other operand is a leaf that requires grad and shares memory "
+                    "with the tensor being modified; use an out-of-place op"
+                )
+            else:
+                other = _wrap(od.copy(), other._node, other.requires_grad)
         res = apply(op, (snapshot, other), params)
         _write(t, res._data)
         node = res._node

@@ -10,5 +10,37 @@ from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
 __all__ = ["init", "IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential"]
 
 # --- layers, activations, losses, functional, utils, save/load (owned by the layers work)
+from . import functional, utils  # noqa: E402
+from .activation import (  # noqa: E402
+    AbsoluteRectifier,
+    LeakyReLU,
+    LogSoftmax,
+    Maxout,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)  # fmt: skip
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, LPPool2d, MaxPool2d  # noqa: E402
+from .layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity, Linear  # noqa: E402
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: E402
+from .serialization import load, save  # noqa: E402
+
+__all__ += [
+    "functional", "utils", "save", "load",
+    "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "Dropout", "Flatten", "Embedding", "Identity",
+    "ReLU", "LeakyReLU", "PReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "AbsoluteRectifier",
+    "Maxout",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss",
+]  # fmt: skip
 # --- recurrent layers (owned by the recurrent work)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
+
+__all__ += ["RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"]
 # --- optimizers: the subpackage nn.optim (owned by the optim work)
+from . import optim  # noqa: E402
+
+__all__ += ["optim"]

@@ -1,0 +1,244 @@
+"""Engine speed: per-op overhead, graph depth, and an MLP training step.
+
+    python benchmarks/bench_engine.py            # all three, printed side by side
+    python benchmarks/bench_engine.py --quick    # fewer repeats
+
+1. per-op: a micrograd-style MLP 2-16-16-1 on 0-d (scalar) tensors, evaluated point
+   by point (~20,000 ops), forward plus backward. graphgrad vs PyTorch CPU.
+2. depth: 20,000 chained ops on a 16-vector, forward plus backward. graphgrad vs PyTorch.
+3. mlp-step: a 784-256-128-10 ReLU MLP training step (batch 128, float32, softmax
+   cross-entropy, SGD): graphgrad vs PyTorch vs the same step written by hand in NumPy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import compare, print_table, time_calls, worker_main  # noqa: E402
+
+# ----------------------------------------------------------------------------- per-op
+SIZES = [2, 16, 16, 1]
+POINTS = 30  # ~640 ops per point -> ~19,500 ops
+
+
+def _scalar_mlp_data() -> tuple[list, list, list, list]:
+    rng = np.random.default_rng(0)
+    weights = [rng.uniform(-1, 1, (b, a)).tolist() for a, b in zip(SIZES[:-1], SIZES[1:])]
+    biases = [[0.0] * b for b in SIZES[1:]]
+    xs = rng.standard_normal((POINTS, 2)).tolist()
+    ys = [1.0 if v > 0 else -1.0 for v in rng.standard_normal(POINTS)]
+    return weights, biases, xs, ys
+
+
+def _scalar_mlp(make: callable, make_param: callable, repeat: int) -> dict:
+    weights, biases, xs, ys = _scalar_mlp_data()
+    W = [[[make_param(w) for w in row] for row in layer] for layer in weights]
+    B = [[make_param(b) for b in layer] for layer in biases]
+
+    def step() -> object:
+        loss = None
+        for x, y in zip(xs, ys):
+            h = [make(v) for v in x]
+            for li, (layer, bias) in enumerate(zip(W, B)):
+                out = []
+                for row, b in zip(layer, bias):
+                    s = b
+                    for w, hv in zip(row, h):
+                        s = s + w * hv
+                    out.append(s.tanh() if li < len(W) - 1 else s)
+                h = out
+            d = h[0] - y
+            loss = d * d if loss is None else loss + d * d
+        loss.backward()
+        return loss
+
+    times = time_calls(step, repeat)
+    return {"ms": 1e3 * float(np.median(times))}
+
+
+def per_op_graphgrad(repeat: int) -> dict:
+    import autograd as ag
+
+    result = _scalar_mlp(ag.Tensor, lambda v: ag.Tensor(v, requires_grad=True), repeat)
+    result["ops"] = _count_ops_graphgrad()
+    return result
+
+
+def _count_ops_graphgrad() -> int:
+    import autograd as ag
+
+    weights, biases, xs, ys = _scalar_mlp_data()
+    W = [[[ag.Tensor(w, requires_grad=True) for w in row] for row in layer] for layer in weights]
+    B = [[ag.Tensor(b, requires_grad=True) for b in layer] for layer in biases]
+    loss = None
+    for x, y in zip(xs, ys):
+        h = [ag.Tensor(v) for v in x]
+        for li, (layer, bias) in enumerate(zip(W, B)):
+            out = []
+            for row, b in zip(layer, bias):
+                s = b
+                for w, hv in zip(row, h):
+                    s = s + w * hv
+                out.append(s.tanh() if li < len(W) - 1 else s)
+            h = out
+        d = h[0] - y
+        loss = d * d if loss is None else loss + d * d
+    seen, stack = set(), [loss.grad_fn]
+    while stack:
+        n = stack.pop()
+        if n is not None and n not in seen and isinstance(n, ag.Node):
+            seen.add(n)
+            stack.extend(n.parents)
+    return len(seen)
+
+
+def per_op_torch(repeat: int) -> dict:
+    import torch
+
+    return _scalar_mlp(torch.tensor, lambda v: torch.tensor(v, requires_grad=True), repeat)
+
+
+# ----------------------------------------------------------------------------- depth
+CHAIN = 10_000  # two ops per link -> 20,000 ops
+
+
+def _chain(tensor: callable, repeat: int) -> dict:
+    rng = np.random.default_rng(1)
+    x = tensor(rng.standard_normal(16).astype(np.float32), requires_grad=True)
+
+    def step() -> None:
+        h = x
+        for _ in range(CHAIN):
+            h = (h * 0.999).tanh()
+        h.sum().backward()
+
+    return {"ms": 1e3 * float(np.median(time_calls(step, repeat)))}
+
+
+def depth_graphgrad(repeat: int) -> dict:
+    import autograd as ag
+
+    return _chain(ag.Tensor, repeat)
+
+
+def depth_torch(repeat: int) -> dict:
+    import torch
+
+    return _chain(lambda a, requires_grad: torch.tensor(a, requires_grad=requires_grad), repeat)
+
+
+# ----------------------------------------------------------------------------- mlp step
+MLP = [784, 256, 128, 10]
+BATCH, LR = 128, 0.01
+
+
+def _mlp_data() -> tuple[list, list, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(2)
+    ws = [(rng.standard_normal((b, a)) / np.sqrt(a)).astype(np.float32) for a, b in zip(MLP[:-1], MLP[1:])]
+    bs = [np.zeros(b, np.float32) for b in MLP[1:]]
+    x = rng.standard_normal((BATCH, MLP[0])).astype(np.float32)
+    y = rng.integers(0, MLP[-1], BATCH)
+    return ws, bs, x, y
+
+
+def mlp_graphgrad(repeat: int) -> dict:
+    import autograd as ag
+
+    ws, bs, x_np, y_np = _mlp_data()
+    params = [ag.Tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
+    x, rows = ag.Tensor(x_np), np.arange(BATCH)
+
+    def step() -> None:
+        h = x
+        for i in range(0, len(params), 2):
+            h = ag.linear(h, params[i], params[i + 1])
+            if i < len(params) - 2:
+                h = h.relu()
+        loss = -h.log_softmax(1)[rows, y_np].mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        for p in params:  # SGD, in place on the raw arrays (outside the graph)
+            p.data -= LR * p.grad.data
+
+    return {"ms": 1e3 * float(np.median(time_calls(step, repeat, warmup=5)))}
+
+
+def mlp_torch(repeat: int) -> dict:
+    import torch
+
+    ws, bs, x_np, y_np = _mlp_data()
+    params = [torch.tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
+    x, y = torch.tensor(x_np), torch.tensor(y_np)
+
+    def step() -> None:
+        h = x
+        for i in range(0, len(params), 2):
+            h = torch.nn.functional.linear(h, params[i], params[i + 1])
+            if i < len(params) - 2:
+                h = h.relu()
+        loss = torch.nn.functional.cross_entropy(h, y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+
+    return {"ms": 1e3 * float(np.median(time_calls(step, repeat, warmup=5)))}
+
+
+def mlp_numpy(repeat: int) -> dict:
+    """The same step written by hand in NumPy (``reference_numpy.MLPReference``, shared with bench_nn.py)."""
+    from reference_numpy import MLP_LAYERS, MLPReference
+
+    ws, bs, x, y = _mlp_data()
+    params = {f"{key}.{kind}": a for key, w, b in zip(MLP_LAYERS, ws, bs) for kind, a in (("weight", w), ("bias", b))}
+    net = MLPReference(params)
+    return {"ms": 1e3 * float(np.median(time_calls(lambda: net.step(x, y, LR), repeat, warmup=5)))}
+
+
+WORKLOADS = {
+    "per-op": {"graphgrad": per_op_graphgrad, "pytorch": per_op_torch},
+    "depth": {"graphgrad": depth_graphgrad, "pytorch": depth_torch},
+    "mlp-step": {"graphgrad": mlp_graphgrad, "pytorch": mlp_torch, "numpy-by-hand": mlp_numpy},
+}
+REPEATS = {"per-op": 7, "depth": 7, "mlp-step": 200}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per framework (alternating)")
+    parser.add_argument("workloads", nargs="*", help=f"any of {', '.join(WORKLOADS)} (default: all)")
+    args = parser.parse_args()
+    args.workloads = args.workloads or list(WORKLOADS)
+    unknown = [w for w in args.workloads if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
+    scale = 0.3 if args.quick else 1.0
+    print(f"graphgrad engine benchmark (median of repeats, {args.rounds} processes per framework)")
+    for name in args.workloads:
+        repeat = max(2, int(REPEATS[name] * scale))
+        res = compare(__file__, WORKLOADS, [name], repeat, 1 if args.quick else args.rounds)[name]
+        if name == "per-op":
+            print_table("per-op overhead: scalar MLP 2-16-16-1, forward+backward", res, "pytorch", "faster than PyTorch")
+        elif name == "depth":
+            print_table("graph depth: 20,000 chained ops on a 16-vector", res, "pytorch", "faster than PyTorch")
+        else:
+            print_table(
+                "MLP 784-256-128-10 training step (batch 128, float32)", res, "numpy-by-hand",
+                "within 1.1x of numpy-by-hand",
+            )  # fmt: skip
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker_main(WORKLOADS)
+    else:
+        main()

@@ -1,0 +1,234 @@
+"""Training-step speed of three networks: graphgrad vs PyTorch CPU vs the step written by hand in NumPy.
+
+    python benchmarks/bench_nn.py              # mlp, lenet, gru, printed side by side
+    python benchmarks/bench_nn.py --quick gru  # fewer repeats, one process per framework
+    python benchmarks/bench_nn.py --rounds 5 lenet
+
+Workloads (float32, full step: forward, softmax cross-entropy, backward, SGD update):
+
+1. mlp: 784-256-128-10 ReLU MLP, batch 128 (``nn.models.mlp()``).
+2. lenet: LeNet-5 as in Dive into Deep Learning (sigmoid, average pooling), batch 64,
+   1x28x28 inputs (``nn.models.lenet()``).
+3. gru: character language model: one-hot tokens (35 steps x batch 32, vocabulary 65)
+   -> ``nn.GRU(65, 256)`` -> ``nn.Linear(256, 65)`` on every step, loss averaged over all tokens.
+
+Columns: graphgrad (public ``nn`` API only), PyTorch (``torch.nn``), and numpy-by-hand
+(``reference_numpy.py``: hand-derived backward passes). All three load the same weights
+(PyTorch state-dict names) and the same batch, and each reports the loss of its first two
+steps (``loss0`` before any update, ``loss1`` after one): equal values mean the three do the
+same computation. Each framework runs in its own process, alternating (``common.py``); a
+column's time is the median step over its repeats, then the median over processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference_numpy as ref  # noqa: E402
+from common import compare, print_table, time_calls, worker_main  # noqa: E402
+
+LR = 0.1
+SEED = {"mlp": 10, "lenet": 11, "gru": 12}
+
+
+def _setup(workload: str) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Initial weights (PyTorch state-dict names) and one batch, identical in every process."""
+    rng = np.random.default_rng(SEED[workload])
+    if workload == "mlp":
+        return ref.mlp_params(rng), *ref.mlp_batch(rng, batch=128)
+    if workload == "lenet":
+        return ref.lenet_params(rng), *ref.lenet_batch(rng, batch=64)
+    return ref.gru_lm_params(rng), *ref.gru_lm_batch(rng)
+
+
+def _measure(step: object, repeat: int) -> dict:
+    """Record the first two steps' losses, then time ``repeat`` more steps."""
+    losses = [step(), step()]
+    times = time_calls(step, repeat, warmup=3)
+    return {"ms": 1e3 * float(np.median(times)), "loss0": f"{losses[0]:.6f}", "loss1": f"{losses[1]:.6f}"}
+
+
+# ----------------------------------------------------------------------------- graphgrad
+def _graphgrad_model(workload: str) -> object:
+    import nn
+    from nn import models
+
+    if workload == "mlp":
+        return models.mlp((784, 256, 128, 10))
+    if workload == "lenet":
+        return models.lenet()
+
+    class GRULM(nn.Module):
+        """One-hot input -> GRU -> Linear on every step."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = nn.GRU(ref.GRU_VOCAB, ref.GRU_HIDDEN)
+            self.head = nn.Linear(ref.GRU_HIDDEN, ref.GRU_VOCAB)
+
+        def forward(self, x: object) -> object:
+            out, _ = self.rnn(x)
+            return self.head(out)
+
+    return GRULM()
+
+
+def _graphgrad(workload: str, repeat: int) -> dict:
+    import autograd as ag
+    import nn
+
+    params, x_np, y_np = _setup(workload)
+    model = _graphgrad_model(workload)
+    model.load_state_dict(params)
+    opt = nn.optim.SGD(model.parameters(), lr=LR)
+    x, y = ag.Tensor(x_np), ag.Tensor(y_np.reshape(-1))
+
+    def step() -> float:
+        opt.zero_grad()
+        if workload == "gru":
+            logits = model(ag.one_hot(x, ref.GRU_VOCAB).to(np.float32)).reshape(-1, ref.GRU_VOCAB)
+        else:
+            logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return _measure(step, repeat)
+
+
+# ----------------------------------------------------------------------------- PyTorch
+def _torch_model(workload: str) -> object:
+    from torch import nn
+
+    if workload == "mlp":
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)
+        )
+    if workload == "lenet":
+        return nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
+            nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
+            nn.Flatten(), nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10),
+        )  # fmt: skip
+
+    class GRULM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = nn.GRU(ref.GRU_VOCAB, ref.GRU_HIDDEN)
+            self.head = nn.Linear(ref.GRU_HIDDEN, ref.GRU_VOCAB)
+
+        def forward(self, x: object) -> object:
+            out, _ = self.rnn(x)
+            return self.head(out)
+
+    return GRULM()
+
+
+def _torch(workload: str, repeat: int) -> dict:
+    import torch
+
+    params, x_np, y_np = _setup(workload)
+    model = _torch_model(workload)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np.reshape(-1))
+
+    def step() -> float:
+        opt.zero_grad()
+        if workload == "gru":
+            logits = model(torch.nn.functional.one_hot(x, ref.GRU_VOCAB).float()).reshape(-1, ref.GRU_VOCAB)
+        else:
+            logits = model(x)
+        loss = torch.nn.functional.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return _measure(step, repeat)
+
+
+# ----------------------------------------------------------------------------- NumPy by hand
+_REFERENCE = {"mlp": ref.MLPReference, "lenet": ref.LeNetReference, "gru": ref.GRULMReference}
+
+
+def _numpy(workload: str, repeat: int) -> dict:
+    params, x, y = _setup(workload)
+    net = _REFERENCE[workload](params)
+    return _measure(lambda: net.step(x, y, LR), repeat)
+
+
+def _column(fn: object, workload: str) -> object:
+    return lambda repeat: fn(workload, repeat)
+
+
+WORKLOADS = {
+    w: {"graphgrad": _column(_graphgrad, w), "pytorch": _column(_torch, w), "numpy-by-hand": _column(_numpy, w)}
+    for w in ("mlp", "lenet", "gru")
+}
+REPEATS = {"mlp": 200, "lenet": 60, "gru": 20}
+TITLES = {
+    "mlp": "MLP 784-256-128-10 training step (batch 128, float32)",
+    "lenet": "LeNet (D2L) training step (batch 64, 1x28x28, float32)",
+    "gru": "GRU language model training step (vocab 65, hidden 256, 35 steps, batch 32, float32)",
+}
+# (reference column for the printed ratios, target factor, target text) from issue 5
+TARGETS = {
+    "mlp": ("numpy-by-hand", 1.1, "within 1.1x of numpy-by-hand"),
+    "lenet": ("pytorch", 2.0, "within 2x of PyTorch CPU (and faster than numpy-by-hand)"),
+    "gru": ("pytorch", 1.5, "within 1.5x of PyTorch CPU"),
+}
+
+
+def _verdict(workload: str, res: dict) -> None:
+    """Both ratios of graphgrad, whether the target is met, and first-step loss parity."""
+    ms = {fw: r["ms"] for fw, r in res.items() if "error" not in r}
+    if "graphgrad" in ms:
+        ratios = "  ".join(f"{ms['graphgrad'] / ms[fw]:.2f}x {fw}" for fw in ("pytorch", "numpy-by-hand") if fw in ms)
+        reference, factor, _ = TARGETS[workload]
+        met = reference in ms and ms["graphgrad"] <= factor * ms[reference]
+        if workload == "lenet" and "numpy-by-hand" in ms:
+            met = met and ms["graphgrad"] < ms["numpy-by-hand"]
+        print(f"  graphgrad: {ratios}  -> target {'met' if met else 'NOT met'}")
+    for key in ("loss0", "loss1"):
+        losses = {fw: float(r[key]) for fw, r in res.items() if key in r}
+        if len(losses) > 1:
+            spread = max(losses.values()) - min(losses.values())
+            ok = "same" if spread <= 1e-4 * max(1.0, abs(min(losses.values()))) else "DIFFERENT"
+            print(f"  {key} across columns: {ok} (max difference {spread:.1e})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, one process per framework (a smoke run)")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per framework (alternating)")
+    parser.add_argument("workloads", nargs="*", help=f"any of {', '.join(WORKLOADS)} (default: all)")
+    args = parser.parse_args()
+    args.workloads = args.workloads or list(WORKLOADS)
+    unknown = [w for w in args.workloads if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
+    scale = 0.3 if args.quick else 1.0
+    rounds = 1 if args.quick else args.rounds
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"graphgrad nn benchmark (median step, {rounds} processes per framework; load average {load})")
+    for name in args.workloads:
+        repeat = max(3, int(REPEATS[name] * scale))
+        res = compare(__file__, WORKLOADS, [name], repeat, rounds)[name]
+        reference, _, target = TARGETS[name]
+        print_table(TITLES[name], res, reference, target)
+        _verdict(name, res)
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"\nload average at the end: {load}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker_main(WORKLOADS)
+    else:
+        main()

@@ -1,0 +1,390 @@
+"""``nn.functional`` (import as ``F``): every layer, activation and loss as a function.
+
+Names, arguments and defaults follow ``torch.nn.functional``. Everything is a
+composition of autograd ops; no function here defines a derivative.
+
+>>> import autograd as ag
+>>> import nn.functional as F
+>>> F.relu(ag.tensor([-1.0, 2.0])).tolist()
+[0.0, 2.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autograd as ag
+from autograd import Tensor
+from autograd.random import generator
+
+from .conv import adaptive_avg_pool2d, avg_pool2d, conv2d, lp_pool2d, max_pool2d
+
+__all__ = [
+    "linear", "conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "batch_norm",
+    "dropout", "embedding", "flatten", "relu", "leaky_relu", "prelu", "sigmoid", "tanh", "softmax",
+    "log_softmax", "softplus", "absolute_rectifier", "maxout", "cross_entropy", "nll_loss", "mse_loss",
+    "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]  # fmt: skip
+
+
+# ============================================================ activations
+def relu(input: Any) -> Tensor:
+    """``max(x, 0)``; its derivative at 0 is taken as 0."""
+    return ag.relu(input)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere.
+
+    >>> leaky_relu(ag.tensor([-2.0, 3.0]), 0.5).tolist()
+    [-1.0, 3.0]
+    """
+    return ag.leaky_relu(input, negative_slope)
+
+
+def prelu(input: Any, weight: Any) -> Tensor:
+    """Leaky ReLU with a learned slope: ``x`` where positive, ``weight * x`` elsewhere.
+
+    ``weight`` has one element, or one per channel (dim 1 of ``input``).
+
+    >>> prelu(ag.tensor([[-2.0, 3.0]]), ag.tensor([0.25])).tolist()
+    [[-0.5, 3.0]]
+    """
+    x, w = ag.as_tensor(input), ag.as_tensor(weight)
+    if w.ndim != 1:
+        raise ValueError(f"prelu: weight must be 1-D, got shape {w.shape}")
+    if w.shape[0] != 1:
+        channels = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 1)
+        if channels != w.shape[0]:
+            raise ValueError(f"prelu: {w.shape[0]} slopes for an input with {channels} channels (shape {x.shape})")
+        if x.ndim >= 2:
+            w = ag.reshape(w, (w.shape[0],) + (1,) * (x.ndim - 2))
+    return ag.where(x.data > 0, x, w * x)
+
+
+def sigmoid(input: Any) -> Tensor:
+    """``1 / (1 + exp(-x))``, exact in both tails."""
+    return ag.sigmoid(input)
+
+
+def tanh(input: Any) -> Tensor:
+    """Hyperbolic tangent."""
+    return ag.tanh(input)
+
+
+def softmax(input: Any, dim: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (stable for large inputs)."""
+    return ag.softmax(input, dim)
+
+
+def log_softmax(input: Any, dim: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim`` (stable for large inputs)."""
+    return ag.log_softmax(input, dim)
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, a smooth ReLU.
+
+    Computed in the overflow-free form everywhere, so ``threshold`` (where PyTorch
+    switches to ``x``) only changes results by less than ``exp(-threshold)``.
+
+    >>> round(softplus(ag.tensor(0.0)).item(), 4)
+    0.6931
+    """
+    x = ag.as_tensor(input)
+    return ag.softplus(x) if beta == 1 else ag.softplus(x * beta) * (1.0 / beta)
+
+
+def absolute_rectifier(input: Any) -> Tensor:
+    """``|x|``: the absolute-value rectifier (a leaky ReLU with slope -1).
+
+    >>> absolute_rectifier(ag.tensor([-2.0, 3.0])).tolist()
+    [2.0, 3.0]
+    """
+    return ag.abs(input)
+
+
+def maxout(input: Any, pieces: int, dim: int = -1) -> Tensor:
+    """Maxout: split ``dim`` into groups of ``pieces`` consecutive values and keep each group's max.
+
+    Put it after a linear layer with ``units * pieces`` outputs to get ``units`` maxout units.
+
+    >>> maxout(ag.tensor([[1.0, 5.0, -2.0, -3.0]]), pieces=2).tolist()
+    [[5.0, -2.0]]
+    """
+    x = ag.as_tensor(input)
+    d = dim % x.ndim if x.ndim else 0
+    if x.ndim == 0 or pieces <= 0 or x.shape[d] % pieces:
+        raise ValueError(f"maxout: dim {dim} of shape {x.shape} doesn't split into groups of {pieces}")
+    grouped = ag.reshape(x, x.shape[:d] + (x.shape[d] // pieces, pieces) + x.shape[d + 1 :])
+    return ag.max(grouped, dim=d + 1)
+
+
+# ============================================================ layers
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``input @ weight.T + bias`` with ``weight`` (out_features, in_features), as PyTorch.
+
+    >>> linear(ag.ones(2, 3), ag.ones(4, 3)).shape
+    (2, 4)
+    """
+    return ag.linear(input, weight, bias)
+
+
+def flatten(input: Any, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim``; the defaults keep the batch dim (as ``nn.Flatten``).
+
+    >>> flatten(ag.zeros(2, 3, 4, 5)).shape
+    (2, 60)
+    """
+    return ag.flatten(input, start_dim, end_dim)
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
+
+    Outside training (or with ``p=0``) the input is returned unchanged. The mask
+    comes from graphgrad's generator (``autograd.manual_seed``).
+
+    >>> x = ag.ones(1000)
+    >>> dropout(x, 0.5, training=False) is x
+    True
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability must be between 0 and 1, got {p}")
+    x = ag.as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    dtype = x.dtype if x.dtype.kind == "f" else ag.get_default_dtype()
+    if p == 1.0:
+        return x * np.zeros(x.shape, dtype)
+    keep = generator().random(x.shape) >= p
+    return x * (keep * (1.0 / (1.0 - p))).astype(dtype)
+
+
+def embedding(input: Any, weight: Any) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) picked by integer indices of any shape.
+
+    >>> embedding(np.array([[0, 2]]), ag.eye(3)).tolist()
+    [[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]]
+    """
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    w = ag.as_tensor(weight)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+    if w.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
+        raise IndexError(
+            f"embedding: indices must be in [0, {w.shape[0]}) for a table of {w.shape[0]} rows, "
+            f"got values from {idx.min()} to {idx.max()}"
+        )
+    return ag.getitem(w, idx)
+
+
+def batch_norm(
+    input: Any,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over dim 1 (channels) of (N, C), (N, C, L) or (N, C, H, W).
+
+    Training: normalise with the batch mean and *biased* variance, and update the
+    running buffers in place, ``r = (1 - momentum) * r + momentum * batch_stat``,
+    using the *unbiased* variance for ``running_var`` (as PyTorch). Otherwise the
+    running statistics are used (batch statistics if they are ``None``).
+
+    >>> x = ag.tensor([[1.0], [3.0]])
+    >>> [round(v, 4) for v in batch_norm(x, None, None, training=True).data.ravel()]
+    [-1.0, 1.0]
+    """
+    x = ag.as_tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input with a batch and a channel dim, got shape {x.shape}")
+    c = x.shape[1]
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if training or running_mean is None or running_var is None:
+        count = x.size // c
+        if training and count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got shape {x.shape}")
+        mean = ag.mean(x, dim=axes, keepdim=True)
+        centered = x - mean
+        var = ag.mean(centered * centered, dim=axes, keepdim=True)
+        if training and running_mean is not None and running_var is not None:
+            with ag.no_grad():
+                running_mean *= 1.0 - momentum
+                running_mean += momentum * mean.data.reshape(c)
+                running_var *= 1.0 - momentum
+                running_var += (momentum * count / max(count - 1, 1)) * var.data.reshape(c)
+        out = centered * (var + eps) ** -0.5
+    else:
+        rm = ag.reshape(running_mean, shape)
+        rv = ag.reshape(running_var, shape)
+        out = (x - rm) * (rv + eps) ** -0.5
+    if weight is not None:
+        out = out * ag.reshape(weight, shape)
+    if bias is not None:
+        out = out + ag.reshape(bias, shape)
+    return out
+
+
+# ============================================================ losses
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss: Tensor, reduction: str, who: str) -> Tensor:
+    if reduction == "mean":
+        return ag.mean(loss)
+    if reduction == "sum":
+        return ag.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _same_shape(input: Tensor, target: Tensor, who: str) -> None:
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{who}: input shape {input.shape} and target shape {target.shape} differ; they would broadcast "
+            "(e.g. (N, 1) against (N,) gives (N, N)): reshape one so they match"
+        )
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of integer class targets, given log-probabilities.
+
+    ``input`` (N, C), (N, C, d1, ...) or (C,); ``target`` (N,), (N, d1, ...) or ().
+    ``weight`` (C,) rescales each class; targets equal to ``ignore_index`` count
+    for nothing. ``'mean'`` divides by the total weight of the counted targets.
+
+    >>> logp = ag.log(ag.tensor([[0.5, 0.5], [0.25, 0.75]]))
+    >>> round(nll_loss(logp, np.array([0, 1])).item(), 4)
+    0.4904
+    """
+    logp = ag.as_tensor(input)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: class targets must be integers, got {t.dtype}")
+    unbatched = logp.ndim == 1
+    if unbatched:
+        logp, t = ag.reshape(logp, (1,) + logp.shape), t.reshape((1,) + t.shape)
+    if logp.ndim < 2 or t.shape != logp.shape[:1] + logp.shape[2:]:
+        raise ValueError(
+            f"nll_loss: target shape {t.shape} doesn't fit input shape {logp.shape}; expected input (N, C, ...) "
+            "with target (N, ...), or input (C,) with a 0-d target"
+        )
+    c = logp.shape[1]
+    ignored = t == ignore_index
+    bad = (t < 0) | (t >= c)
+    if (bad & ~ignored).any():
+        wrong = t[bad & ~ignored]
+        raise IndexError(
+            f"nll_loss: target class {int(wrong.flat[0])} is out of range for {c} classes (valid 0..{c - 1})"
+        )
+    safe = np.where(ignored, 0, t).reshape(-1)
+    flat = ag.reshape(ag.permute(logp, (0,) + tuple(range(2, logp.ndim)) + (1,)), (-1, c)) if logp.ndim > 2 else logp
+    picked = ag.getitem(flat, (np.arange(safe.size), safe))
+    dtype = logp.dtype
+    if weight is not None:
+        w = (weight.data if isinstance(weight, Tensor) else np.asarray(weight)).astype(dtype)
+        if w.shape != (c,):
+            raise ValueError(f"nll_loss: weight must have shape ({c},), got {w.shape}")
+        per = w[safe] * ~ignored.reshape(-1)
+    else:
+        per = (~ignored.reshape(-1)).astype(dtype) if ignored.any() else None
+    loss = -picked if per is None else -(picked * per)
+    if reduction == "mean":
+        total = safe.size if per is None else per.sum()
+        return ag.sum(loss) / total
+    return _reduce(ag.reshape(loss, () if unbatched else t.shape), reduction, "nll_loss")
+
+
+def cross_entropy(
+    input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Softmax cross-entropy of logits, ``nll_loss(log_softmax(input, dim=1), target)``.
+
+    Stable for any logits (they never go through ``exp`` unshifted). ``target``
+    holds integer classes, or class probabilities with the same shape as ``input``.
+
+    >>> logits = ag.tensor([[1000.0, -1000.0]])
+    >>> cross_entropy(logits, np.array([1])).item()
+    2000.0
+    """
+    x = ag.as_tensor(input)
+    logp = ag.log_softmax(x, dim=0 if x.ndim == 1 else 1)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind == "f":  # class probabilities
+        _same_shape(x, ag.as_tensor(target), "cross_entropy")
+        w = 1.0 if weight is None else ag.reshape(ag.as_tensor(weight), (-1,) + (1,) * (x.ndim - 2))
+        loss = -ag.sum(logp * target * w, dim=0 if x.ndim == 1 else 1)
+        return _reduce(loss, reduction, "cross_entropy")
+    return nll_loss(logp, t, weight, ignore_index, reduction)
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Squared error ``(input - target)**2``, averaged by default.
+
+    >>> mse_loss(ag.tensor([1.0, 2.0]), ag.tensor([0.0, 0.0])).item()
+    2.5
+    """
+    x, t = ag.as_tensor(input), ag.as_tensor(target)
+    _same_shape(x, t, "mse_loss")
+    d = x - t
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Absolute error ``|input - target|``, averaged by default."""
+    x, t = ag.as_tensor(input), ag.as_tensor(target)
+    _same_shape(x, t, "l1_loss")
+    return _reduce(ag.abs(x - t), reduction, "l1_loss")
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p``; logs are clamped at -100 (PyTorch).
+
+    >>> round(binary_cross_entropy(ag.tensor([0.5]), ag.tensor([1.0])).item(), 4)
+    0.6931
+    """
+    p, t = ag.as_tensor(input), ag.as_tensor(target)
+    _same_shape(p, t, "binary_cross_entropy")
+    if p.size and (p.data.min() < 0 or p.data.max() > 1):
+        raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1]; for logits use "
+                         "binary_cross_entropy_with_logits")  # fmt: skip
+    tiny = float(np.exp(np.float64(-100)))  # log(tiny) = -100: PyTorch's clamp, without log(0)
+    log_p = ag.log(ag.clamp(p, min=tiny))
+    log_q = ag.log(ag.clamp(1 - p, min=tiny))
+    loss = -(t * log_p + (1 - t) * log_q)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(
+    input: Any, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)``, computed stably from the logits.
+
+    ``loss = (1 - t) * x + (1 + (pos_weight - 1) * t) * softplus(-x)``, which never
+    overflows; ``pos_weight`` weights the positive class.
+
+    >>> binary_cross_entropy_with_logits(ag.tensor([-1000.0]), ag.tensor([1.0])).item()
+    1000.0
+    """
+    x, t = ag.as_tensor(input), ag.as_tensor(target)
+    _same_shape(x, t, "binary_cross_entropy_with_logits")
+    if pos_weight is None:
+        loss = (1 - t) * x + ag.softplus(-x)
+    else:
+        loss = (1 - t) * x + (1 + (pos_weight - 1) * t) * ag.softplus(-x)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")

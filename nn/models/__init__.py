@@ -1,0 +1,106 @@
+"""Ready-made models, and a registry of them by name (used by the command line).
+
+>>> from nn import models
+>>> net = models.lenet()
+>>> sorted(models.REGISTRY)[:3]
+['alexnet', 'deep_sigmoid', 'densenet']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .text import CharLM
+from .vision import (
+    DenseBlock, Inception, Residual, alexnet, deep_sigmoid_mlp, densenet, googlenet, lenet, mlp, nin,
+    nin_block, resnet, transition, vgg, vgg_block,
+)  # fmt: skip
+
+__all__ = [
+    "CharLM", "DenseBlock", "Inception", "Residual", "alexnet", "deep_sigmoid_mlp", "densenet", "googlenet",
+    "lenet", "mlp", "nin", "nin_block", "resnet", "transition", "vgg", "vgg_block", "REGISTRY", "Example",
+    "example",
+]  # fmt: skip
+
+
+@dataclass
+class Example:
+    """A model with a loss and one batch of matching random data: enough to draw or time a step."""
+
+    model: Any
+    loss_fn: Callable[..., Any]
+    inputs: Any
+    targets: Any
+
+    def loss(self) -> Any:
+        """Forward the batch and return the loss tensor."""
+        out = self.model(self.inputs)
+        if isinstance(out, tuple):  # language models return (logits, state)
+            out = out[0].reshape(-1, out[0].shape[-1])
+        return self.loss_fn(out, self.targets)
+
+
+def _images(batch: int, size: int = 28, channels: int = 1, classes: int = 10, seed: int = 0) -> tuple:
+    from autograd import Tensor
+
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((batch, channels, size, size)).astype(np.float32))
+    return x, Tensor(rng.integers(0, classes, batch))
+
+
+def _vision(factory: Callable[[], Any], batch: int = 8) -> Callable[[], Example]:
+    def make() -> Example:
+        from ..loss import CrossEntropyLoss
+
+        x, y = _images(batch)
+        return Example(factory(), CrossEntropyLoss(), x, y)
+
+    return make
+
+
+def _char_lm(cell: str, steps: int = 8, batch: int = 4, vocab: int = 65) -> Callable[[], Example]:
+    def make() -> Example:
+        from autograd import Tensor
+
+        from ..loss import CrossEntropyLoss
+
+        rng = np.random.default_rng(0)
+        tokens = rng.integers(0, vocab, (steps + 1, batch))
+        model = CharLM(vocab, hidden_size=32, cell=cell)
+        return Example(model, CrossEntropyLoss(), Tensor(tokens[:-1]), Tensor(tokens[1:].reshape(-1)))
+
+    return make
+
+
+REGISTRY: dict[str, Callable[[], Example]] = {
+    "mlp": _vision(lambda: mlp()),
+    "deep_sigmoid": _vision(lambda: deep_sigmoid_mlp()),
+    "lenet": _vision(lenet),
+    "alexnet": _vision(alexnet),
+    "vgg": _vision(vgg),
+    "nin": _vision(nin),
+    "googlenet": _vision(googlenet),
+    "resnet": _vision(resnet),
+    "densenet": _vision(densenet),
+    "rnn_lm": _char_lm("rnn"),
+    "gru_lm": _char_lm("gru"),
+    "lstm_lm": _char_lm("lstm"),
+}
+
+
+def example(name: str) -> Example:
+    """The registered model ``name`` with a loss and a batch of random data."""
+    if name not in REGISTRY:
+        raise KeyError(f"unknown model {name!r}; available: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]()
+
+
+def graph_main(argv: list[str]) -> int:
+    """``graphgrad graph MODEL --out file.svg``: draw one training step of a registered model."""
+    from autograd.draw import main
+
+    return main(argv, registry=REGISTRY)

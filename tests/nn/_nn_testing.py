@@ -1,0 +1,45 @@
+"""Helpers shared by the nn layer tests: gradchecking a module's parameters, PyTorch conversion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autograd as ag
+from autograd import Tensor
+
+
+def _owner(module: Any, dotted: str) -> tuple[Any, str]:
+    *path, leaf = dotted.split(".")
+    for part in path:
+        module = module._modules[part]
+    return module, leaf
+
+
+def module_gradcheck(module: Any, *inputs: Any, **kwargs: Any) -> Any:
+    """``autograd.gradcheck`` of ``module(*inputs)`` w.r.t. the inputs that require grad *and*
+    every parameter (they are swapped for the tensors gradcheck perturbs, then restored)."""
+    names = [n for n, _ in module.named_parameters()]
+    params = [Tensor(np.asarray(p.data, dtype=np.float64), requires_grad=True, name=n)
+              for n, p in module.named_parameters()]  # fmt: skip
+    n_in = len(inputs)
+
+    def fn(*args: Any) -> Any:
+        saved = []
+        for name, t in zip(names, args[n_in:]):
+            owner, leaf = _owner(module, name)
+            saved.append((owner, leaf, owner._parameters[leaf]))
+            owner._parameters[leaf] = t
+        try:
+            return module(*args[:n_in])
+        finally:
+            for owner, leaf, p in saved:
+                owner._parameters[leaf] = p
+
+    return ag.gradcheck(fn, tuple(inputs) + tuple(params), **kwargs)
+
+
+def torch_state(tmodule: Any) -> dict[str, np.ndarray]:
+    """A PyTorch module's state_dict converted to NumPy arrays."""
+    return {k: v.detach().cpu().numpy() for k, v in tmodule.state_dict().items()}
