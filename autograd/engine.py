@@ -140,10 +140,14 @@ def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: boo
                 heappush(heap, (-root.seq, root))
     anomaly = graph.ANOMALY
     epoch = graph.INPLACE_EPOCH
+    # ids of pending sums this sweep allocated itself: only these may be added into in place
+    # (a rule may hand the same array to several inputs, so others are never modified).
+    owned: set[int] = set()
 
     while heap:
         node = heappop(heap)[1]
         g = pending.pop(node)
+        owned.discard(id(g))
         if node.hooks:
             g = _run_hooks(node.hooks, g, create_graph)
         if node.retained is not None:
@@ -186,7 +190,12 @@ def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: boo
                 _check_finite(gi._data if create_graph else gi, op, f"backward (gradient for input {i})", node)
             prev = pending.get(parent)
             if prev is not None:
-                pending[parent] = prev + gi
+                if type(prev) is _ndarray and id(prev) in owned:
+                    prev += gi
+                else:
+                    total = pending[parent] = prev + gi
+                    if type(total) is _ndarray:
+                        owned.add(id(total))
             elif type(parent) is Node:
                 pending[parent] = gi
                 heappush(heap, (-parent.seq, parent))

@@ -109,7 +109,10 @@ class module_scope:
 # The autograd and nn package folders, each ending in a separator so "autograd_demo.py" is not inside.
 _PACKAGE_DIRS = tuple(
     os.path.join(os.path.normpath(d), "")
-    for d in (os.path.dirname(os.path.abspath(__file__)), os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nn"))
+    for d in (
+        os.path.dirname(os.path.abspath(__file__)),
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nn"),
+    )
 )
 
 
@@ -149,6 +152,7 @@ class Op:
     """
 
     __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output")
+    ctx = None  # user Functions' ops (function.FunctionOp) carry their ctx here
 
     def __init__(
         self,
@@ -283,7 +287,7 @@ class Node:
             self.const_inputs = _describe_constants(parents, self.inputs, self.args)
         self.inputs = self.args = None
         self.released = True
-        ctx = getattr(self.op, "ctx", None)  # a user Function's: what it saved, and its last gradients
+        ctx = self.op.ctx  # a user Function's: what it saved, and its last gradients
         if ctx is not None:
             ctx._saved, self.op._cache = (), None
         out = self.out

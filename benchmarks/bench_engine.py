@@ -227,7 +227,9 @@ def main() -> None:
         repeat = max(2, int(REPEATS[name] * scale))
         res = compare(__file__, WORKLOADS, [name], repeat, 1 if args.quick else args.rounds)[name]
         if name == "per-op":
-            print_table("per-op overhead: scalar MLP 2-16-16-1, forward+backward", res, "pytorch", "faster than PyTorch")
+            print_table(
+                "per-op overhead: scalar MLP 2-16-16-1, forward+backward", res, "pytorch", "faster than PyTorch"
+            )
         elif name == "depth":
             print_table("graph depth: 20,000 chained ops on a 16-vector", res, "pytorch", "faster than PyTorch")
         else:

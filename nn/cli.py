@@ -1,8 +1,8 @@
 """The ``graphgrad`` command line.
 
-    graphgrad demo                     # a short tour: a graph, its gradients, a check, a tiny training run
-    graphgrad gradcheck                # check every built-in primitive numerically
-    graphgrad graph MODEL --out f.svg  # draw the training-step graph of a named model
+graphgrad demo                     # a short tour: a graph, its gradients, a check, a tiny training run
+graphgrad gradcheck                # check every built-in primitive numerically
+graphgrad graph MODEL --out f.svg  # draw the training-step graph of a named model
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="graphgrad", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="graphgrad", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="a short tour of graphgrad (writes an SVG of a graph)")
     demo.add_argument("--out", default="graphgrad-demo.svg", help="where to write the drawn graph")

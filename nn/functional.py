@@ -201,7 +201,7 @@ def batch_norm(
     running statistics are used (batch statistics if they are ``None``).
 
     >>> x = ag.tensor([[1.0], [3.0]])
-    >>> [round(v, 4) for v in batch_norm(x, None, None, training=True).data.ravel()]
+    >>> [round(v, 4) for v in batch_norm(x, None, None, training=True).data.ravel().tolist()]
     [-1.0, 1.0]
     """
     x = ag.as_tensor(input)

@@ -192,6 +192,7 @@ class _BatchNorm(Module):
             raise ValueError(
                 f"{who}: input of shape {x.shape} has {x.shape[1]} channels in dim 1, expected {self.num_features}"
             )
+        # Batch statistics in training, or always without running statistics (their buffers are None).
         use_batch = self.training or not self.track_running_stats
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -200,11 +201,8 @@ class _BatchNorm(Module):
                 momentum = 1.0 / float(self.num_batches_tracked.data)
         try:
             return F.batch_norm(
-                x,
-                self.running_mean if not use_batch or self.training else None,
-                self.running_var if not use_batch or self.training else None,
-                self.weight, self.bias, use_batch, momentum, self.eps,
-            )  # fmt: skip
+                x, self.running_mean, self.running_var, self.weight, self.bias, use_batch, momentum, self.eps
+            )
         except ValueError as e:
             raise ValueError(f"{who}: {e}") from None
 

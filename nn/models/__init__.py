@@ -16,8 +16,21 @@ import numpy as np
 
 from .text import CharLM
 from .vision import (
-    DenseBlock, Inception, Residual, alexnet, deep_sigmoid_mlp, densenet, googlenet, lenet, mlp, nin,
-    nin_block, resnet, transition, vgg, vgg_block,
+    DenseBlock,
+    Inception,
+    Residual,
+    alexnet,
+    deep_sigmoid_mlp,
+    densenet,
+    googlenet,
+    lenet,
+    mlp,
+    nin,
+    nin_block,
+    resnet,
+    transition,
+    vgg,
+    vgg_block,
 )  # fmt: skip
 
 __all__ = [

@@ -27,7 +27,14 @@ class CharLM(Module):
     ((3, 2, 65), (1, 2, 32))
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int = 256, embed_size: int | None = None, cell: str = "gru", num_layers: int = 1):
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int = 256,
+        embed_size: int | None = None,
+        cell: str = "gru",
+        num_layers: int = 1,
+    ):
         super().__init__()
         if cell not in _CELLS:
             raise ValueError(f"CharLM: cell must be one of {sorted(_CELLS)}, got {cell!r}")

@@ -142,7 +142,7 @@ def resnet(in_channels: int = 1, num_classes: int = 10, width: int = 1, blocks: 
     c = 16 * width
     layers: list[Module] = [Conv2d(in_channels, c, kernel_size=3, padding=1), BatchNorm2d(c), ReLU()]
     for stage, n in enumerate(blocks):
-        out = c * (2 ** stage)
+        out = c * (2**stage)
         for i in range(n):
             first = i == 0 and stage > 0
             layers.append(Residual(out // 2 if first else out, out, stride=2 if first else 1))
@@ -171,7 +171,9 @@ class DenseBlock(Module):
 
 def transition(in_channels: int, out_channels: int) -> Sequential:
     """Shrink channels with a 1x1 conv and halve the resolution."""
-    return Sequential(BatchNorm2d(in_channels), ReLU(), Conv2d(in_channels, out_channels, kernel_size=1), AvgPool2d(2, stride=2))
+    return Sequential(
+        BatchNorm2d(in_channels), ReLU(), Conv2d(in_channels, out_channels, kernel_size=1), AvgPool2d(2, stride=2)
+    )
 
 
 def densenet(in_channels: int = 1, num_classes: int = 10, growth: int = 8, blocks: tuple = (2, 2)) -> Sequential:

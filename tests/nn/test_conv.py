@@ -71,6 +71,18 @@ def test_stacked_convs_and_pools_match_torch(rng):
     _both(lambda *a: net(F, *a), lambda *a: net(TF, *a), arrays, rng)
 
 
+@pytest.mark.parametrize("memory", [(0, 1, 2, 3), (1, 2, 3, 0), (1, 0, 2, 3), (3, 2, 1, 0)])
+def test_any_memory_layout_of_the_input_gives_the_same_results(rng, memory):
+    """Inputs that are permuted views (batch innermost, ...) take other copy orders inside."""
+    shape = (3, 2, 7, 6)
+    x = rng.standard_normal(tuple(shape[a] for a in memory)).transpose(np.argsort(memory))
+    assert x.shape == shape
+    w, b = rng.standard_normal((4, 2, 3, 2)), rng.standard_normal(4)
+    _both(lambda *a: F.conv2d(*a, stride=(2, 1)), lambda *a: TF.conv2d(*a, stride=(2, 1)), [x, w, b], rng)
+    _both(lambda a: F.max_pool2d(a, 3, 2), lambda a: TF.max_pool2d(a, 3, 2), [x], rng)
+    _both(lambda a: F.avg_pool2d(a, 2, 1, 1), lambda a: TF.avg_pool2d(a, 2, 1, 1), [x], rng)
+
+
 @pytest.mark.parametrize("kernel, stride, padding", [(2, None, 0), (3, 2, 1), ((3, 2), (1, 2), (1, 0)), (3, 1, 0)])
 def test_max_and_avg_pool_match_torch(rng, kernel, stride, padding):
     x = rng.standard_normal((2, 3, 9, 8))  # continuous values: no tied maxima

@@ -87,6 +87,18 @@ def test_dropout_is_inverted_and_off_in_eval():
     assert not F.dropout(x, 1.0).data.any()
 
 
+def test_dropout_and_flatten_gradcheck(rng):
+    drop = nn.Dropout(0.4)
+
+    def seeded(x):  # the same mask on every call, so finite differences are meaningful
+        ag.manual_seed(5)
+        return drop(x)
+
+    x = Tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    assert ag.gradcheck(seeded, x)
+    assert module_gradcheck(nn.Flatten(), Tensor(rng.standard_normal((2, 3, 2)), requires_grad=True))
+
+
 def test_dropout_is_reproducible_and_checks_p():
     x = ag.ones(50)
     ag.manual_seed(3)
