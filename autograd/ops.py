@@ -39,6 +39,8 @@ def _mask(cond: Any, like: Any) -> np.ndarray:
 add = Op("add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g, saves="")
 sub = Op("sub", operator.sub, lambda g, ans, x, y: g, lambda g, ans, x, y: -g, saves="")
 mul = Op("mul", operator.mul, lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x, saves="inputs")
+
+
 def _true_divide(x: Any, y: Any) -> Any:
     """x / y; dividing integers gives the default float dtype (as PyTorch), not float64."""
     out = x / y
