@@ -9,6 +9,8 @@
 (4.3891, 2.0)
 """
 
+from . import allocator
+
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
 from . import ops
 from .anomaly import detect_anomaly, is_anomaly_enabled
@@ -30,6 +32,7 @@ from .functional import (
     exp,
     expand,
     flatten,
+    gather,
     getitem,
     leaky_relu,
     linear,
@@ -71,20 +74,22 @@ from .functional import (
 )  # fmt: skip
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .graph import Node, Op, module_scope
+from .graph import Node, Op, module_scope, record_gradients
 from .random import manual_seed
+from .tensor import apply
 
 tensor = Tensor
+allocator.configure_from_env()  # keep freed memory for reuse (glibc); GRAPHGRAD_MALLOC=system opts out
 
 __all__ = [
-    "Tensor", "tensor", "Parameter", "Function", "FunctionCtx", "Node", "Op", "ops",
+    "Tensor", "tensor", "Parameter", "apply", "Function", "FunctionCtx", "Node", "Op", "ops",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "backward",
-    "detect_anomaly", "is_anomaly_enabled", "module_scope", "manual_seed", "draw", "save_svg",
+    "detect_anomaly", "is_anomaly_enabled", "module_scope", "record_gradients", "manual_seed", "draw", "save_svg",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "get_default_dtype", "set_default_dtype",
     "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "eye",
     "abs", "argmax", "argmin", "as_tensor", "broadcast_to", "cat", "clamp", "cos", "einsum", "exp",
-    "expand", "flatten", "getitem", "leaky_relu", "linear", "log", "log1p", "log_softmax",
+    "expand", "flatten", "gather", "getitem", "leaky_relu", "linear", "log", "log1p", "log_softmax",
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "neg", "one_hot", "pad",
     "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "transpose",

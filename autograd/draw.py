@@ -50,9 +50,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import draw_style as style
 from . import render
 from .draw_graph import Graph
+from .graph import KEEP_GRADS_UPTO, record_gradients
 from .tensor import Tensor
 
 __all__ = ["draw", "to_dot", "save_svg", "draw_training_step", "main", "MODELS", "register_model"]
@@ -99,6 +102,16 @@ def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict
             legend = painter.scale.legend()
         else:
             notes.append("grad_flow: no gradients yet (call backward() first)")
+        unrecorded = sum(
+            1 for it in items.values()
+            if it.kind == "result" and it.obj.grad is None and it.obj.released and it.obj.shape
+            and int(np.prod(it.obj.shape)) > KEEP_GRADS_UPTO
+        )  # fmt: skip
+        if unrecorded:
+            notes.append(
+                f"{unrecorded} large intermediate gradients were not kept: run backward() inside "
+                "autograd.record_gradients() to see them"
+            )
 
     # clusters: one per module path, nested as the modules were
     clusters: dict[tuple, list] = {(): []}
@@ -275,7 +288,8 @@ def training_step_loss(model: Any, loss_fn: Callable, inputs: Any, targets: Any,
         loss = loss_fn(model(*inputs) if isinstance(inputs, tuple) else model(inputs), targets)
     if loss.name is None:
         loss.name = "loss"
-    loss.backward()
+    with record_gradients():  # keep every intermediate gradient, to draw them
+        loss.backward()
     return loss
 
 

@@ -88,7 +88,8 @@ def _roots_and_seeds(tensors: Sequence[Tensor], grads: Sequence[Any] | None, cre
                     f"backward: grad can be implicitly created only for a single-element output, but this "
                     f"tensor has shape {t.shape}; pass gradient= with that shape (or reduce it, e.g. .sum())"
                 )
-            g = np.ones_like(t._data)
+            d = t._data
+            g = np.ones_like(d) if type(d) is _ndarray else d.dtype.type(1)  # NumPy scalars stay scalars
         else:
             g_arr = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t.dtype)
             if np.shape(g_arr) != t.shape:
@@ -144,17 +145,15 @@ def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: boo
     # (a rule may hand the same array to several inputs, so others are never modified).
     owned: set[int] = set()
 
+    pop, push, node_type, ndarray = heappop, heappush, Node, _ndarray  # locals: this loop is the hot path
+    keep_upto = None if graph.RECORD_GRADS else graph.KEEP_GRADS_UPTO  # node.grad: what drawings show
     while heap:
-        node = heappop(heap)[1]
+        node = pop(heap)[1]
         g = pending.pop(node)
-        owned.discard(id(g))
-        if node.hooks:
-            g = _run_hooks(node.hooks, g, create_graph)
-        if node.retained is not None:
-            _retain(node, g, create_graph)
-        if targets is not None and node in targets:
-            targets[node] = g
-        node.grad = g._data if create_graph and isinstance(g, Tensor) else g
+        if owned:
+            owned.discard(id(g))
+        if node.hooks or node.retained is not None or targets is not None:
+            g = _observe(node, g, create_graph, targets)
         if node.released:
             raise RuntimeError(
                 f"trying to backward through the graph a second time (at '{node.op.name}'): its saved values "
@@ -163,42 +162,46 @@ def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: boo
             )
         if node.epoch != epoch:
             _check_versions(node)
-        op, params = node.op, node.params
         if create_graph:
+            node.grad = g._data if isinstance(g, Tensor) else g
             ans, args = _wrap(node.out, node, True), node.inputs
         else:
+            node.grad = g if keep_upto is None or type(g) is not ndarray or g.size <= keep_upto else None
             ans, args = node.out, node.args
-        rules = op.vjps
+        rules, params = node.op.vjps, node.params
 
-        for i, parent in enumerate(node.parents):
+        i = -1
+        for parent in node.parents:
+            i += 1
             if parent is None or (needed is not None and parent not in needed):
                 continue
             gi = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
             if gi is None:
                 continue
-            ref = parent.out if type(parent) is Node else parent._data
+            is_node = type(parent) is node_type
+            ref = parent.out if is_node else parent._data
             # Same NumPy scalar type: same shape and dtype. Otherwise check both.
-            if type(gi) is not type(ref) or type(gi) is _ndarray and (gi.shape != ref.shape or gi.dtype != ref.dtype):
-                if type(gi) is Slot:  # one output's share of a multi-output Function
+            if type(gi) is not type(ref) or type(gi) is ndarray and (gi.shape != ref.shape or gi.dtype != ref.dtype):
+                if type(gi) is Slot:  # one output's share of a multi-output op
                     prev = pending.get(parent)
                     pending[parent] = gi if prev is None else prev + gi
                     if prev is None:
-                        heappush(heap, (-parent.seq, parent))
+                        push(heap, (-parent.seq, parent))
                     continue
-                gi = _fit(gi, parent, op.name, create_graph)
+                gi = _fit(gi, parent, node.op.name, create_graph)
             if anomaly:
-                _check_finite(gi._data if create_graph else gi, op, f"backward (gradient for input {i})", node)
+                _check_finite(gi._data if create_graph else gi, node.op, f"backward (gradient for input {i})", node)
             prev = pending.get(parent)
             if prev is not None:
-                if type(prev) is _ndarray and id(prev) in owned:
+                if type(prev) is ndarray and id(prev) in owned:
                     prev += gi
                 else:
                     total = pending[parent] = prev + gi
-                    if type(total) is _ndarray:
+                    if type(total) is ndarray:
                         owned.add(id(total))
-            elif type(parent) is Node:
+            elif is_node:
                 pending[parent] = gi
-                heappush(heap, (-parent.seq, parent))
+                push(heap, (-parent.seq, parent))
             else:  # a leaf: never alias a gradient that is also going elsewhere
                 pending[parent] = _own(gi) if gi is g else gi
         if not retain_graph:
@@ -213,6 +216,17 @@ def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: boo
                 targets[leaf] = g
             continue
         _accumulate(leaf, g, create_graph)
+
+
+def _observe(node: Node, g: Any, create_graph: bool, targets: dict | None) -> Any:
+    """Hooks, ``retain_grad`` and ``grad()`` targets of a node, given its output gradient."""
+    if node.hooks:
+        g = _run_hooks(node.hooks, g, create_graph)
+    if node.retained is not None:
+        _retain(node, g, create_graph)
+    if targets is not None and node in targets:
+        targets[node] = g
+    return g
 
 
 def _fit(gi: Any, parent: Any, op_name: str, create_graph: bool) -> Any:

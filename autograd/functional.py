@@ -241,10 +241,11 @@ def matmul(a: Any, b: Any) -> Tensor:
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
     x = as_tensor(x)
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    xs, ws = x.shape, weight.shape
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(
-            f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features, "
-            f"but the weight of shape {tuple(weight.shape)} expects {weight.shape[1] if weight.ndim == 2 else '?'}"
+            f"linear: input of shape {xs} has {xs[-1] if xs else 0} features, "
+            f"but the weight of shape {tuple(ws)} expects {ws[1] if len(ws) == 2 else '?'}"
         )
     return apply(ops.linear, (x, weight) if bias is None else (x, weight, bias))
 
@@ -288,6 +289,8 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     e = _axis(x.ndim, end_dim, "flatten", x.shape)
     if s > e:
         raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}")
+    if s == e:  # nothing to merge: the tensor itself, as PyTorch returns
+        return x
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1 :])
 
 
@@ -477,6 +480,29 @@ def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]`` with NumPy semantics (basic and advanced; repeats accumulate grads)."""
     x = as_tensor(x)
     return apply(ops.getitem, (x,), {"index": normalize_index(index, x.shape)})
+
+
+def gather(x: Any, dim: int, index: Any) -> Tensor:
+    """Pick values along ``dim`` by index, as PyTorch's ``gather``: for ``dim=1``,
+    ``out[i][j] = x[i][index[i][j]]``. ``index`` has ``x``'s number of dims; repeated
+    picks accumulate their gradients.
+
+    >>> gather(Tensor([[1.0, 2.0], [3.0, 4.0]]), 1, np.array([[1], [0]])).tolist()
+    [[2.0], [3.0]]
+    """
+    x = as_tensor(x)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    d = _axis(x.ndim, dim, "gather", x.shape)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"gather(): index must be integers, got {idx.dtype}")
+    if idx.ndim != x.ndim or any(n > m for i, (n, m) in enumerate(zip(idx.shape, x.shape)) if i != d):
+        raise ValueError(
+            f"gather(): index of shape {idx.shape} doesn't fit input of shape {x.shape} along dim {d} "
+            "(same number of dims, and no larger than the input outside dim)"
+        )
+    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+        raise IndexError(f"gather(): index values must be in [0, {x.shape[d]}) for dim {d} of shape {x.shape}")
+    return apply(ops.gather, (x,), {"index": idx, "axis": d})
 
 
 def one_hot(indices: Any, num_classes: int = -1) -> Tensor:

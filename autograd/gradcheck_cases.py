@@ -171,6 +171,21 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
         ),
         ("slices", _prim(ops.scatter_add, index=(slice(1, 3),), shape=(4, 2)), (_t(rng.standard_normal((2, 2))),)),
     ],
+    "gather": lambda rng: [
+        ("one per row", _prim(ops.gather, index=np.array([[2], [0], [2]]), axis=1), (_t(rng.standard_normal((3, 4))),)),
+        (
+            "repeats, axis 0",
+            _prim(ops.gather, index=np.array([[0, 1, 0], [0, 0, 1]]), axis=0),
+            (_t(rng.standard_normal((2, 3))),),
+        ),
+    ],
+    "scatter_along": lambda rng: [
+        (
+            "repeats",
+            _prim(ops.scatter_along, index=np.array([[1, 1], [0, 2]]), axis=1, shape=(2, 3)),
+            (_t(rng.standard_normal((2, 2))),),
+        ),
+    ],
     "index_put": lambda rng: [
         (
             "x[1:3] = v",

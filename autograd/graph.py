@@ -26,6 +26,8 @@ ANOMALY = False  # detect_anomaly(): check every output and gradient for NaN/inf
 TRACE = False  # record the user's source line on every node (anomaly, gradcheck)
 INPLACE_EPOCH = 0  # bumped by every in-place write to a Tensor
 SCOPE: tuple = ()  # the nn.Modules whose forward is running, outermost first
+RECORD_GRADS = False  # record_gradients(): every node keeps its output gradient after backward
+KEEP_GRADS_UPTO = 4096  # otherwise only gradients this small are kept (for drawings)
 _next_seq = itertools.count().__next__
 
 
@@ -78,6 +80,33 @@ class Scope(tuple):
     """
 
     parent: tuple = ()
+
+
+class record_gradients:
+    """Keep the gradient of every intermediate result after ``backward`` (for drawings).
+
+    Outside this block a node keeps its output gradient only when it has at most
+    ``KEEP_GRADS_UPTO`` (4096) elements: holding every large gradient until the graph
+    is dropped would raise peak memory for no use in a training loop. Leaves always
+    get ``.grad``.
+
+    >>> from autograd import Tensor
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> with record_gradients():
+    ...     y = (x * x).sum()
+    ...     y.backward()
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        global RECORD_GRADS
+        self.previous, RECORD_GRADS = RECORD_GRADS, self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global RECORD_GRADS
+        RECORD_GRADS = self.previous
 
 
 class module_scope:

@@ -259,9 +259,7 @@ class Tensor:
         ``gradient`` is required unless the tensor has a single element.
         Without ``retain_graph`` the graph's saved arrays are released afterwards.
         """
-        from .engine import backward
-
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph)
+        _engine_backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
@@ -774,6 +772,7 @@ graph._bind_tensor(Tensor, apply)
 # The primitives and composites are defined in terms of Tensor, so they come last.
 from . import functional as F  # noqa: E402
 from . import ops  # noqa: E402
+from .engine import backward as _engine_backward  # noqa: E402
 from .ops import add, div, mul, sub  # noqa: E402
 
 permute = F.permute

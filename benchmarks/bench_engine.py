@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import compare, print_table, time_calls, worker_main  # noqa: E402
+from common import allocator_note, compare, print_table, time_calls, use_system_malloc, worker_main  # noqa: E402
 
 # ----------------------------------------------------------------------------- per-op
 SIZES = [2, 16, 16, 1]
@@ -215,6 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     parser.add_argument("--rounds", type=int, default=3, help="processes per framework (alternating)")
+    parser.add_argument("--system-malloc", action="store_true", help="glibc's default malloc settings in every worker")
     parser.add_argument("workloads", nargs="*", help=f"any of {', '.join(WORKLOADS)} (default: all)")
     args = parser.parse_args()
     args.workloads = args.workloads or list(WORKLOADS)
@@ -222,7 +223,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
     scale = 0.3 if args.quick else 1.0
-    print(f"graphgrad engine benchmark (median of repeats, {args.rounds} processes per framework)")
+    use_system_malloc(args.system_malloc)
+    print(f"graphgrad engine benchmark (median of repeats, {args.rounds} processes per framework; {allocator_note()})")
     for name in args.workloads:
         repeat = max(2, int(REPEATS[name] * scale))
         res = compare(__file__, WORKLOADS, [name], repeat, 1 if args.quick else args.rounds)[name]

@@ -4,11 +4,18 @@ Each (workload, framework) pair runs in its own Python process, so one framework
 imports (PyTorch brings ~150k Python objects that the garbage collector must walk)
 don't slow down another. Frameworks are run in alternation, and each reports the
 median of its repeats. The printed ratios compare numbers from the same run.
+
+Allocator: ``import autograd`` asks glibc to keep freed memory for reuse
+(``autograd/allocator.py``). So that no column gets an advantage, every worker, whatever
+its framework, runs with the same setting: graphgrad's by default, or glibc's defaults
+for all with ``--system-malloc`` (which also sets ``GRAPHGRAD_MALLOC=system``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -29,8 +36,34 @@ def time_calls(step: Callable[[], Any], repeat: int, warmup: int = 2) -> list[fl
     return times
 
 
+ALLOCATOR_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "autograd", "allocator.py")
+
+
+def _allocator_module() -> Any:
+    """autograd/allocator.py, loaded on its own (without importing autograd into other columns)."""
+    spec = importlib.util.spec_from_file_location("graphgrad_allocator", ALLOCATOR_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def use_system_malloc(enabled: bool) -> None:
+    """Choose the allocator setting of every worker started from now on (see the docstring)."""
+    if enabled:
+        os.environ["GRAPHGRAD_MALLOC"] = "system"
+    else:
+        os.environ.pop("GRAPHGRAD_MALLOC", None)
+
+
+def allocator_note() -> str:
+    if os.environ.get("GRAPHGRAD_MALLOC") == "system":
+        return "glibc's default malloc settings in every worker"
+    return "graphgrad's malloc settings (keep freed memory) in every worker"
+
+
 def worker_main(workloads: dict[str, dict[str, Callable[[int], dict]]]) -> None:
     """Entry point of a worker process: ``--worker WORKLOAD FRAMEWORK REPEAT``."""
+    _allocator_module().configure_from_env()  # same setting for every framework
     _, _, workload, framework, repeat = sys.argv[:5]
     result = workloads[workload][framework](int(repeat))
     print("RESULT " + json.dumps(result))

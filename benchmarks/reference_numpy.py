@@ -10,7 +10,8 @@ weights), with
 
 The code is what a competent person writes by hand when speed matters, not a straw man:
 convolutions are im2col (``sliding_window_view``, one gather copy, one matmul) and col2im
-(a loop over the 25 kernel offsets, each a whole-array add); pooling is four strided adds;
+(a loop over the 25 kernel offsets, each a whole-array add), with activations kept batch
+innermost so every copy runs over long contiguous rows; pooling is four strided adds;
 the GRU's input projections and all weight gradients are single matmuls outside the time
 loop, as are its local derivatives, so each time step is one matmul and a few whole-array
 ops. Nothing loops over the batch or over output positions. Backward passes are derived by
@@ -166,20 +167,20 @@ def lenet_batch(rng: np.random.Generator, batch: int = 64, dtype: type = np.floa
 
 
 def _im2col(x: np.ndarray, k: int) -> np.ndarray:
-    """Patches of ``x (C, N, H, W)`` as columns: ``(C * k * k, N * Ho * Wo)``, stride 1, no padding.
+    """Patches of ``x (C, H, W, N)`` as columns: ``(C * k * k, Ho * Wo * N)``, stride 1, no padding.
 
     ``sliding_window_view`` is a view; the reshape does the one gather copy. Rows are ordered
-    ``(c, kh, kw)`` like a flattened PyTorch conv weight, columns ``(n, ho, wo)``, so the copy
-    moves contiguous runs of ``Wo`` values and the matmul result is already channel-major.
+    ``(c, kh, kw)`` like a flattened PyTorch conv weight; columns ``(ho, wo, n)``, so the matmul
+    result is again batch-innermost ``(O, Ho, Wo, N)``.
     """
     c = x.shape[0]
-    return sliding_window_view(x, (k, k), axis=(2, 3)).transpose(0, 4, 5, 1, 2, 3).reshape(c * k * k, -1)
+    return sliding_window_view(x, (k, k), axis=(1, 2)).transpose(0, 4, 5, 1, 2, 3).reshape(c * k * k, -1)
 
 
 def _conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Stride-1 cross-correlation of an already padded channel-major ``x (C, N, H, W)``.
+    """Stride-1 cross-correlation of an already padded ``x (C, H, W, N)``.
 
-    Returns the pre-activation ``(O, N * Ho * Wo)`` and the im2col matrix (kept for backward).
+    Returns the pre-activation ``(O, Ho * Wo * N)`` and the im2col matrix (kept for backward).
     """
     cols = _im2col(x, weight.shape[-1])
     out = weight.reshape(len(weight), -1) @ cols
@@ -190,52 +191,54 @@ def _conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> tuple[
 def _conv_backward(
     dout: np.ndarray, cols: np.ndarray, weight: np.ndarray, in_shape: tuple[int, ...] | None
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Gradients of :func:`_conv_forward` from ``dout (O, N * Ho * Wo)``: ``(dx or None, dweight, dbias)``.
+    """Gradients of :func:`_conv_forward` from ``dout (O, Ho * Wo * N)``: ``(dx or None, dweight, dbias)``.
 
-    ``dx`` (channel-major, shape ``in_shape``) is col2im: the patch gradients ``W^T dout`` added
-    back at their ``k * k`` offsets (a loop over kernel offsets, each a whole-array add).
+    ``dx`` (shape ``in_shape``, ``(C, H, W, N)``) is col2im: the patch gradients ``W^T dout``
+    added back at their ``k * k`` offsets, a loop over kernel offsets where each step is one
+    whole-array add over rows of ``Wo * N`` contiguous values.
     """
     o, c, k, _ = weight.shape
     dweight = (dout @ cols.T).reshape(weight.shape)
     dbias = dout.sum(1)
     if in_shape is None:
         return None, dweight, dbias
-    _, n, h, w = in_shape
+    _, h, w, n = in_shape
     ho, wo = h - k + 1, w - k + 1
-    dcols = (weight.reshape(o, -1).T @ dout).reshape(c, k, k, n, ho, wo)
+    dcols = (weight.reshape(o, -1).T @ dout).reshape(c, k, k, ho, wo, n)
     dx = np.zeros(in_shape, dout.dtype)
     for i in range(k):
         for j in range(k):
-            dx[:, :, i : i + ho, j : j + wo] += dcols[:, i, j]
+            dx[:, i : i + ho, j : j + wo] += dcols[:, i, j]
     return dx, dweight, dbias
 
 
 def _avgpool2(x: np.ndarray) -> np.ndarray:
-    """2x2 average pooling with stride 2 over the last two axes (even sizes): four strided adds."""
-    s = x[..., 0::2, 0::2] + x[..., 0::2, 1::2]
-    s += x[..., 1::2, 0::2]
-    s += x[..., 1::2, 1::2]
+    """2x2 average pooling with stride 2 over axes 1 and 2 of ``(C, H, W, N)``: four strided adds."""
+    s = x[:, 0::2, 0::2] + x[:, 0::2, 1::2]
+    s += x[:, 1::2, 0::2]
+    s += x[:, 1::2, 1::2]
     s *= np.asarray(0.25, x.dtype)
     return s
 
 
 def _avgpool2_backward(dout: np.ndarray) -> np.ndarray:
-    """Each input of a 2x2 window gets a quarter of its window's gradient."""
-    *lead, h, w = dout.shape
+    """Each input of a 2x2 window gets a quarter of its window's gradient (layout ``(C, H, W, N)``)."""
+    c, h, w, n = dout.shape
     q = dout * np.asarray(0.25, dout.dtype)
-    dx = np.empty((*lead, h, 2, w, 2), dout.dtype)
-    dx[..., 0, :, 0] = q
-    dx[..., 0, :, 1] = q
-    dx[..., 1, :, :] = dx[..., 0, :, :]
-    return dx.reshape(*lead, 2 * h, 2 * w)
+    dx = np.empty((c, h, 2, w, 2, n), dout.dtype)
+    dx[:, :, 0, :, 0] = q
+    dx[:, :, 0, :, 1] = q
+    dx[:, :, 1] = dx[:, :, 0]
+    return dx.reshape(c, 2 * h, 2 * w, n)
 
 
 class LeNetReference(_Reference):
     """LeNet-5 (D2L: sigmoid, average pooling) on ``(N, 1, 28, 28)`` images, softmax cross-entropy.
 
-    Inside, the convolutional part works channel-major, ``(C, N, H, W)``: the im2col matmul
-    produces that layout directly, per-channel biases and their gradients are contiguous, and
-    only the small tensors at the two ends get transposed.
+    Inside, the convolutional part keeps activations as ``(C, H, W, N)``, batch innermost:
+    the im2col matmul produces that layout directly, per-channel biases and their gradients
+    are contiguous rows, and the gather, col2im and pooling copies all run over long
+    contiguous rows. Only the small tensors at the two ends get transposed.
     """
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> tuple[float, Params]:
@@ -245,14 +248,14 @@ class LeNetReference(_Reference):
         l1, l2, l3 = LENET_LINEAR
         n = len(x)
         # forward
-        xp = np.zeros((x.shape[1], n, 32, 32), x.dtype)  # channel-major, zero padding 2
-        xp[:, :, 2:30, 2:30] = x.transpose(1, 0, 2, 3)
-        a1, cols1 = _conv_forward(xp, p[f"{c1}.weight"], p[f"{c1}.bias"])  # (6, N*28*28)
-        s1 = _sigmoid(a1, out=a1).reshape(6, n, 28, 28)
-        q1 = _avgpool2(s1)  # (6, N, 14, 14)
-        a2, cols2 = _conv_forward(q1, p[f"{c2}.weight"], p[f"{c2}.bias"])  # (16, N*10*10)
-        s2 = _sigmoid(a2, out=a2).reshape(16, n, 10, 10)
-        f = _avgpool2(s2).transpose(1, 0, 2, 3).reshape(n, 400)  # PyTorch's flatten order (c, h, w)
+        xp = np.zeros((x.shape[1], 32, 32, n), x.dtype)  # (C, H, W, N), zero padding 2
+        xp[:, 2:30, 2:30] = x.transpose(1, 2, 3, 0)
+        a1, cols1 = _conv_forward(xp, p[f"{c1}.weight"], p[f"{c1}.bias"])  # (6, 28*28*N)
+        s1 = _sigmoid(a1, out=a1).reshape(6, 28, 28, n)
+        q1 = _avgpool2(s1)  # (6, 14, 14, N)
+        a2, cols2 = _conv_forward(q1, p[f"{c2}.weight"], p[f"{c2}.bias"])  # (16, 10*10*N)
+        s2 = _sigmoid(a2, out=a2).reshape(16, 10, 10, n)
+        f = _avgpool2(s2).transpose(3, 0, 1, 2).reshape(n, 400)  # PyTorch's flatten order (c, h, w)
         h1 = _sigmoid(f @ p[f"{l1}.weight"].T + p[f"{l1}.bias"])
         h2 = _sigmoid(h1 @ p[f"{l2}.weight"].T + p[f"{l2}.bias"])
         z = h2 @ p[f"{l3}.weight"].T + p[f"{l3}.bias"]
@@ -266,7 +269,7 @@ class LeNetReference(_Reference):
         dh1 *= h1 * (1 - h1)
         g[f"{l1}.weight"], g[f"{l1}.bias"] = dh1.T @ f, dh1.sum(0)
         df = dh1 @ p[f"{l1}.weight"]
-        da2 = _avgpool2_backward(df.reshape(n, 16, 5, 5).transpose(1, 0, 2, 3))
+        da2 = _avgpool2_backward(df.reshape(n, 16, 5, 5).transpose(1, 2, 3, 0))
         da2 *= s2 * (1 - s2)
         dq1, g[f"{c2}.weight"], g[f"{c2}.bias"] = _conv_backward(
             da2.reshape(16, -1), cols2, p[f"{c2}.weight"], q1.shape

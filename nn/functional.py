@@ -281,6 +281,16 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
             "with target (N, ...), or input (C,) with a 0-d target"
         )
     c = logp.shape[1]
+    in_range = t.size == 0 or (t.min() >= 0 and t.max() < c)
+    if in_range and weight is None and logp.ndim == 2 and not 0 <= ignore_index < c:
+        # The common case, kept to three recorded ops: pick each row's log-probability, reduce.
+        # the range is checked above, so call the gather primitive directly
+        picked = ag.apply(ag.ops.gather, (logp,), {"index": t.reshape(-1, 1), "axis": 1})
+        if reduction == "mean":
+            return ag.sum(picked) / -t.size
+        if reduction == "sum":
+            return -ag.sum(picked)
+        return _reduce(-ag.reshape(picked, () if unbatched else t.shape), reduction, "nll_loss")
     ignored = t == ignore_index
     bad = (t < 0) | (t >= c)
     if (bad & ~ignored).any():

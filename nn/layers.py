@@ -71,12 +71,15 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = ag.as_tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear({self.extra_repr()}): expected an input whose last dim has {self.in_features} features, "
-                f"got shape {x.shape}"
+                f"got shape {shape}"
             )
-        return ag.linear(x, self.weight, self.bias)
+        # shapes are checked: record the primitive directly (ag.linear would check them again)
+        bias = self.bias
+        return ag.apply(ag.ops.linear, (x, self.weight) if bias is None else (x, self.weight, bias))
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Parameter, Tensor, module_scope, no_grad
+from autograd import Parameter, Tensor, graph, no_grad
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys"]
 
@@ -102,8 +102,15 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with module_scope(self):
+        # autograd.module_scope(self), inlined: this runs for every layer of every forward.
+        previous = graph.SCOPE
+        scope = graph.Scope(previous + (self,))
+        scope.parent = previous
+        graph.SCOPE = scope
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            graph.SCOPE = previous
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator[tuple[str, Module]]:
