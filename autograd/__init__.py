@@ -76,13 +76,13 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node, Op, module_scope, record_gradients
 from .random import manual_seed
-from .tensor import apply
+from .recording import apply, mark_modified
 
 tensor = Tensor
 allocator.configure_from_env()  # keep freed memory for reuse (glibc); GRAPHGRAD_MALLOC=system opts out
 
 __all__ = [
-    "Tensor", "tensor", "Parameter", "apply", "Function", "FunctionCtx", "Node", "Op", "ops",
+    "Tensor", "tensor", "Parameter", "apply", "mark_modified", "Function", "FunctionCtx", "Node", "Op", "ops",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "backward",
     "detect_anomaly", "is_anomaly_enabled", "module_scope", "record_gradients", "manual_seed", "draw", "save_svg",
     "gradcheck", "gradgradcheck", "GradcheckError",

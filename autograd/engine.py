@@ -18,7 +18,8 @@ import numpy as np
 from . import graph
 from .function import Slot
 from .graph import Node
-from .tensor import Tensor, _check_finite, _version_box, _wrap
+from .recording import _check_finite, _version_box, _wrap
+from .tensor import Tensor
 
 _ndarray = np.ndarray
 

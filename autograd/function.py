@@ -10,7 +10,8 @@ import numpy as np
 from . import graph
 from .grad_mode import no_grad
 from .graph import Node, Op
-from .tensor import Tensor, _check_finite, _wrap
+from .recording import _check_finite, _wrap
+from .tensor import Tensor
 
 
 class FunctionCtx:

@@ -15,7 +15,8 @@ import numpy as np
 from . import graph, ops
 from .function import Select
 from .graph import Node
-from .tensor import Tensor, _compare, _mark_view, _wrap, apply, apply1, apply2
+from .recording import _compare, _mark_view, _wrap, apply, apply1, apply2
+from .tensor import Tensor
 
 
 def as_tensor(x: Any) -> Tensor:

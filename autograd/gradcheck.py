@@ -37,7 +37,8 @@ from .gradcheck_report import (
     describe_params,
 )
 from .graph import Node
-from .tensor import Tensor, apply
+from .recording import apply
+from .tensor import Tensor
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "GradcheckResult", "main"]
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from . import functional, ops
 from .graph import Op
-from .tensor import Tensor, apply
+from .recording import apply
+from .tensor import Tensor
 
 Case = tuple[str, Callable[..., Any], tuple]
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from . import graph
-from .dtypes import as_array, check_supported, get_default_dtype, promote
-from .graph import Node, Op, user_frame
+from .dtypes import as_array, check_supported, get_default_dtype
+from .graph import Node
 
 _ndarray = np.ndarray
 _generic = np.generic
@@ -519,257 +519,20 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-# ====================================================================== recording
-def _wrap(data: Any, node: Node | None, requires_grad: bool) -> Tensor:
-    """Build a Tensor around raw data without copying or validation."""
-    t = _new(Tensor)
-    t._data = data
-    t.requires_grad = requires_grad
-    t._node = node
-    t._vc = None
-    return t
-
-
-def _record(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | None, out: Any) -> Tensor:
-    """Wrap ``out`` in a Tensor whose ``grad_fn`` is a new node for this op call."""
-    if graph.ANOMALY:
-        _check_finite(out, op, "forward", None)
-    node = Node(op, parents, inputs, args, params, out)
-    t = _new(Tensor)
-    t._data = out
-    t.requires_grad = True
-    t._node = node
-    t._vc = None
-    if op.view:
-        _mark_view(t, inputs[0])
-    return t
-
-
-def _version_box(t: Tensor) -> list:
-    """The tensor's version counter, created (and linked to its node) on first use."""
-    box = t._vc
-    if box is None:
-        box = t._vc = [0]
-        node = t._node
-        if node is not None and node.out is t._data:
-            node.out_vc = box
-    return box
-
-
-def _mark_view(t: Tensor, base: Any) -> None:
-    if isinstance(base, Tensor) and type(t._data) is _ndarray and np.may_share_memory(t._data, base._data):
-        t._vc = _version_box(base)
-        t._base = base._base if base._base is not None else base
-        if t._node is not None:
-            t._node.out_vc = t._vc
-
-
-def _plain(op: Op, inputs: tuple, out: Any) -> Tensor:
-    """Wrap ``out`` without recording (nothing requires grad, or under no_grad)."""
-    if graph.ANOMALY:
-        _check_finite(out, op, "forward", None)
-    t = _new(Tensor)
-    t._data = out
-    t.requires_grad = False
-    t._node = None
-    t._vc = None
-    if op.view:
-        _mark_view(t, inputs[0])
-    return t
-
-
-def _as_output(out: Any) -> Any:
-    """Outputs are ndarrays, or NumPy scalars for 0-d results (much faster to compute on)."""
-    return out if type(out) is _ndarray or isinstance(out, _generic) else np.asarray(out)
-
-
-def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
-    """Run primitive ``op`` on ``args`` (Tensors or raw values); record it if needed."""
-    raw = []
-    parents = []
-    needs_grad = False
-    for a in args:
-        if isinstance(a, Tensor):
-            raw.append(a._data)
-            if a.requires_grad:
-                needs_grad = True
-                parents.append(a._node or a)
-            else:
-                parents.append(None)
-        else:
-            raw.append(a)
-            parents.append(None)
-    try:
-        out = _as_output(op.forward(*raw, **params) if params else op.forward(*raw))
-    except (ValueError, IndexError, TypeError) as e:
-        raise _op_error(op, raw, e) from None
-    if needs_grad and graph.GRAD_ENABLED:
-        return _record(op, args, tuple(raw), tuple(parents), params, out)
-    return _plain(op, args, out)
-
-
-def apply1(op: Op, x: Tensor) -> Tensor:
-    """``apply`` for a one-input op without parameters (the hot path)."""
-    xd = x._data
-    try:
-        out = op.forward(xd)
-    except (ValueError, TypeError) as e:
-        raise _op_error(op, (xd,), e) from None
-    if x.requires_grad and graph.GRAD_ENABLED:
-        return _record(op, (x,), (xd,), (x._node or x,), None, out)
-    return _plain(op, (x,), out)
-
-
-def apply2(op: Op, x: Any, y: Any) -> Tensor:
-    """``apply`` for a broadcasting binary op (the hot path), with type promotion."""
-    if isinstance(x, Tensor):
-        xd = x._data
-        px = (x._node or x) if x.requires_grad else None
-    else:
-        xd, px = x, None
-    if isinstance(y, Tensor):
-        yd = y._data
-        py = (y._node or y) if y.requires_grad else None
-    else:
-        yd, py = y, None
-    tx = type(xd)
-    if tx is not type(yd):
-        xd, yd = _coerce(op, xd, yd)
-    elif tx is _ndarray and xd.dtype is not yd.dtype:
-        xd, yd = _coerce(op, xd, yd)  # checks the dtypes too (object, string arrays)
-    try:
-        out = op.forward(xd, yd)
-    except (ValueError, TypeError) as e:
-        raise _op_error(op, (xd, yd), e) from None
-    if (px is not None or py is not None) and graph.GRAD_ENABLED:
-        return _record(op, (x, y), (xd, yd), (px, py), None, out)
-    return _plain(op, (x, y), out)
-
-
-def _plain_scalar(v: Any) -> Any:
-    """Subclasses of int/float (e.g. ``t.size``) as the plain Python number; NumPy scalars stay."""
-    if type(v) in _PY_SCALARS or isinstance(v, _generic) or not isinstance(v, (int, float)):
-        return v
-    return bool(v) if isinstance(v, bool) else int(v) if isinstance(v, int) else float(v)
-
-
-def _coerce(op: Op, xd: Any, yd: Any) -> tuple[Any, Any]:
-    """Operands of different types: check them, and apply PyTorch's promotion."""
-    for v in (xd, yd):
-        if not isinstance(v, (_ndarray, _generic, bool, int, float)):
-            raise TypeError(
-                f"{op.name}: unsupported operand of type {type(v).__name__} (expected a Tensor, array or number)"
-            )
-        if isinstance(v, (_ndarray, _generic)) and v.dtype.kind not in "biuf":
-            raise TypeError(
-                f"{op.name}: unsupported operand of dtype {v.dtype} (shape {v.shape}); graphgrad computes on "
-                "floating, integer or bool data (not object, string or complex arrays)"
-            )
-    xd, yd = _plain_scalar(xd), _plain_scalar(yd)
-    if type(xd) in _PY_SCALARS or type(yd) in _PY_SCALARS:
-        scalar, arr = (xd, yd) if type(xd) in _PY_SCALARS else (yd, xd)
-        kind = arr.dtype.kind
-        if type(scalar) is float and kind != "f" or type(scalar) is int and kind == "b":
-            return promote(xd, yd)
-        return xd, yd
-    if xd.dtype != yd.dtype:
-        return promote(xd, yd)
-    return xd, yd
-
-
-def _compare(fn: Callable, x: Tensor, y: Any) -> Tensor:
-    yd = y._data if isinstance(y, Tensor) else y
-    try:
-        out = fn(x._data, yd)
-    except (ValueError, TypeError) as e:
-        raise type(e)(f"{fn.__name__}: {e}") from None
-    return _wrap(out, None, False)
-
-
-def _describe(v: Any) -> str:
-    if isinstance(v, (_ndarray, _generic)):
-        return f"{v.dtype}{list(v.shape)}"
-    return type(v).__name__
-
-
-def _op_error(op: Op, raw: tuple, e: Exception) -> Exception:
-    shapes = ", ".join(_describe(v) for v in raw)
-    return type(e)(f"{op.name}: {e} (inputs: {shapes})")
-
-
-def _check_finite(value: Any, op: Op, phase: str, node: Node | None) -> None:
-    arr = np.asarray(value)
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        bad = "nan" if np.isnan(arr).any() else "inf"
-        where = node.trace if node is not None else user_frame()
-        if where is None:
-            where = "an unknown line (it was recorded before detect_anomaly() was turned on)"
-        raise FloatingPointError(
-            f"detect_anomaly: {op.name} produced {bad} in its {phase} (output shape {arr.shape}); created at {where}"
-        )
-
-
-# ====================================================================== in place
-def _inplace(t: Tensor, op: Op, other: Any, params: dict | None = None) -> Tensor:
-    """``t op= other`` (or ``t[index] = other``), writing into t's own array."""
-    other_rg = isinstance(other, Tensor) and other.requires_grad
-    if graph.GRAD_ENABLED and (t.requires_grad or other_rg):
-        if t._node is None and t.requires_grad:
-            raise RuntimeError(
-                f"a leaf Tensor that requires grad is being used in an in-place operation ({op.name}); "
-                "wrap the update in `with no_grad():` or use an out-of-place op"
-            )
-        if t._base is not None:
-            raise RuntimeError(
-                f"in-place {op.name} on a view of another tensor while recording gradients is not supported; "
-                "use an out-of-place op or .clone() the view first"
-            )
-        # Record the op on a snapshot of t's current value, then write the result back.
-        _version_box(t)  # links t's current node to the counter, so it sees this write
-        old = t._data.copy() if op.saves_inputs and type(t._data) is _ndarray else t._data
-        snapshot = _wrap(old, t._node, t.requires_grad)
-        od = other._data if isinstance(other, Tensor) else other
-        if op.saves_inputs and type(od) is _ndarray and type(old) is _ndarray and np.may_share_memory(od, t._data):
-            # The other operand is (a view of) t itself, as in h *= h: it must be saved as it is now.
-            if not isinstance(other, Tensor):
-                other = od.copy()
-            elif other._node is None and other.requires_grad:
-                raise RuntimeError(
-                    f"in-place {op.name}: the other operand is a leaf that requires grad and shares memory "
-                    "with the tensor being modified; use an out-of-place op"
-                )
-            else:
-                other = _wrap(od.copy(), other._node, other.requires_grad)
-        res = apply(op, (snapshot, other), params)
-        _write(t, res._data)
-        node = res._node
-        t._node, t.requires_grad = node, True
-        _version_box(t)[0] = graph._bump_epoch()
-        node.epoch, node.out, node.out_vc = graph.INPLACE_EPOCH, t._data, t._vc
-        return t
-    od = other._data if isinstance(other, Tensor) else other
-    if params is not None:  # item assignment
-        if type(t._data) is not _ndarray:
-            t._data = np.asarray(t._data)
-        t._data[params["index"]] = od
-    else:
-        _write(t, op.forward(t._data, od))
-    _version_box(t)[0] = graph._bump_epoch()
-    return t
-
-
-def _write(t: Tensor, value: Any) -> None:
-    if np.shape(value) != t.shape:
-        raise RuntimeError(f"in-place op: result shape {np.shape(value)} doesn't match the tensor's shape {t.shape}")
-    if type(t._data) is _ndarray:
-        np.copyto(t._data, value, casting="same_kind")
-    else:  # 0-d data is held as an immutable NumPy scalar
-        t._data = np.asarray(value, dtype=t.dtype)[()]
-
+# The recording machinery, the primitives and the composites are defined in terms of
+# Tensor, so they come last (their modules import this one).
+from .recording import (  # noqa: E402
+    _compare,
+    _inplace,
+    _version_box,
+    _wrap,
+    apply,
+    apply1,
+    apply2,
+)  # fmt: skip
 
 graph._bind_tensor(Tensor, apply)
 
-# The primitives and composites are defined in terms of Tensor, so they come last.
 from . import functional as F  # noqa: E402
 from . import ops  # noqa: E402
 from .engine import backward as _engine_backward  # noqa: E402

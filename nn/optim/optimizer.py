@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Tensor, graph
-from autograd.tensor import _version_box
+from autograd import Tensor
 
 __all__ = ["Optimizer", "required"]
 
@@ -121,11 +120,8 @@ class Optimizer:
         with ag.no_grad():
             for group in self.param_groups:
                 self._step_group(group)
-            epoch = graph._bump_epoch()
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        _version_box(p)[0] = epoch  # p was modified in place
+            # the parameters changed in place: graphs that saved them can't backward any more
+            ag.mark_modified(*(p for group in self.param_groups for p in group["params"] if p.grad is not None))
         return loss
 
     def _step_group(self, group: dict[str, Any]) -> None:
