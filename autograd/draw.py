@@ -53,14 +53,24 @@ from typing import Any
 import numpy as np
 
 from . import draw_style as style
+from . import graph as recording_state
 from . import render
 from .draw_graph import Graph
-from .graph import KEEP_GRADS_UPTO, record_gradients
+from .graph import Node, record_gradients
 from .tensor import Tensor
 
 __all__ = ["draw", "to_dot", "save_svg", "draw_training_step", "main", "MODELS", "register_model"]
 
 LR_UPTO = 25  # left-to-right layout up to this many ops
+
+
+def _unrecorded_gradients(g: Graph) -> int:
+    """How many recorded results (collapsed or not) lost their gradient to the size limit."""
+    nodes = {it.obj for it in g.items.values() if it.kind in ("op", "result") and isinstance(it.obj, Node)}
+    if not any(n.grad is not None or n.released for n in nodes):
+        return 0  # no backward yet
+    limit = recording_state.KEEP_GRADS_UPTO
+    return sum(1 for n in nodes if n.grad is None and n.shape and int(np.prod(n.shape)) > limit)
 
 
 def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict]:
@@ -102,11 +112,7 @@ def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict
             legend = painter.scale.legend()
         else:
             notes.append("grad_flow: no gradients yet (call backward() first)")
-        unrecorded = sum(
-            1 for it in items.values()
-            if it.kind == "result" and it.obj.grad is None and it.obj.released and it.obj.shape
-            and int(np.prod(it.obj.shape)) > KEEP_GRADS_UPTO
-        )  # fmt: skip
+        unrecorded = _unrecorded_gradients(g)
         if unrecorded:
             notes.append(
                 f"{unrecorded} large intermediate gradients were not kept: run backward() inside "

@@ -501,7 +501,7 @@ def gather(x: Any, dim: int, index: Any) -> Tensor:
             f"gather(): index of shape {idx.shape} doesn't fit input of shape {x.shape} along dim {d} "
             "(same number of dims, and no larger than the input outside dim)"
         )
-    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
         raise IndexError(f"gather(): index values must be in [0, {x.shape[d]}) for dim {d} of shape {x.shape}")
     return apply(ops.gather, (x,), {"index": idx, "axis": d})
 

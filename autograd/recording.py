@@ -257,7 +257,14 @@ def _inplace(t: Tensor, op: Op, other: Any, params: dict | None = None) -> Tenso
             t._data = np.asarray(t._data)
         t._data[params["index"]] = od
     else:
-        _write(t, op.forward(t._data, od))
+        result = op.forward(t._data, od)
+        try:
+            _write(t, result)
+        except TypeError:
+            raise TypeError(
+                f"in-place {op.name}: the result is {np.result_type(result)}, which can't be stored in this "
+                f"{t.dtype} tensor without losing information; use an out-of-place op (t = t {op.name} x)"
+            ) from None
     _version_box(t)[0] = graph._bump_epoch()
     return t
 

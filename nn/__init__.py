@@ -9,7 +9,7 @@ from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
 
 __all__ = ["init", "IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential"]
 
-# --- layers, activations, losses, functional, utils, save/load (owned by the layers work)
+# --- layers, activations, losses, functional, utils, save/load
 from . import functional, utils  # noqa: E402
 from .activation import (  # noqa: E402
     AbsoluteRectifier,
@@ -36,11 +36,11 @@ __all__ += [
     "Maxout",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss",
 ]  # fmt: skip
-# --- recurrent layers (owned by the recurrent work)
+# --- recurrent layers
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"]
-# --- optimizers: the subpackage nn.optim (owned by the optim work)
-from . import optim  # noqa: E402
+# --- optimizers (the subpackage nn.optim) and ready-made models (nn.models)
+from . import models, optim  # noqa: E402
 
-__all__ += ["optim"]
+__all__ += ["models", "optim"]
