@@ -483,6 +483,29 @@ def getitem(x: Any, index: Any) -> Tensor:
     return apply(ops.getitem, (x,), {"index": normalize_index(index, x.shape)})
 
 
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of ``logits`` (N, C) against integer classes ``target`` (N,).
+
+    One primitive (``logsumexp(x_i) - x_i[t_i]`` per row), stable at any magnitude, whose
+    gradient is ``softmax(x) - onehot(t)``. ``nn.functional.cross_entropy`` adds class
+    weights, ``ignore_index`` and other shapes on top.
+
+    >>> round(cross_entropy(Tensor([[0.0, 0.0]]), np.array([1])).item(), 4)
+    0.6931
+    """
+    x = as_tensor(logits)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if x.ndim != 2 or t.shape != x.shape[:1]:
+        raise ValueError(f"cross_entropy(): expected logits (N, C) and targets (N,), got {x.shape} and {t.shape}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy(): targets must be integer classes, got {t.dtype}")
+    if t.size and (t.min() < 0 or t.max() >= x.shape[1]):
+        raise IndexError(f"cross_entropy(): target classes must be in [0, {x.shape[1]}), got {t.min()}..{t.max()}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy(): reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return apply(ops.cross_entropy, (x,), {"target": t, "reduction": reduction})
+
+
 def gather(x: Any, dim: int, index: Any) -> Tensor:
     """Pick values along ``dim`` by index, as PyTorch's ``gather``: for ``dim=1``,
     ``out[i][j] = x[i][index[i][j]]``. ``index`` has ``x``'s number of dims; repeated

@@ -172,6 +172,14 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
         ),
         ("slices", _prim(ops.scatter_add, index=(slice(1, 3),), shape=(4, 2)), (_t(rng.standard_normal((2, 2))),)),
     ],
+    "cross_entropy": lambda rng: [
+        (
+            f"reduction {r}",
+            _prim(ops.cross_entropy, target=np.array([2, 0, 3]), reduction=r),
+            (_t(rng.standard_normal((3, 4))),),
+        )
+        for r in ("mean", "sum", "none")
+    ],
     "gather": lambda rng: [
         ("one per row", _prim(ops.gather, index=np.array([[2], [0], [2]]), axis=1), (_t(rng.standard_normal((3, 4))),)),
         (

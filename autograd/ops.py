@@ -273,6 +273,24 @@ log_softmax = Op(
 )
 
 
+def _cross_entropy(x: np.ndarray, target: np.ndarray, reduction: str) -> Any:
+    """Softmax cross-entropy of logits ``x`` (N, C) against class indices (N,), never overflowing."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    losses = np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(target)), target]
+    return losses.mean() if reduction == "mean" else losses.sum() if reduction == "sum" else losses
+
+
+def _cross_entropy_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, reduction: str) -> Any:
+    """softmax(x) - onehot(target), scaled by the loss gradient (per row for 'none')."""
+    onehot = np.zeros(x.shape, _raw(x).dtype)
+    onehot[np.arange(len(target)), target] = 1
+    scale = g / len(target) if reduction == "mean" else g if reduction == "sum" else reshape(g, shape=(-1, 1))
+    return (softmax(x, axis=1) - onehot) * scale
+
+
+cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp, saves="inputs")
+
+
 # ============================================================ shapes and indexing
 reshape = Op(
     "reshape",

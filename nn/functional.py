@@ -329,8 +329,15 @@ def cross_entropy(
     2000.0
     """
     x = ag.as_tensor(input)
-    logp = ag.log_softmax(x, dim=0 if x.ndim == 1 else 1)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if (
+        x.ndim == 2 and weight is None and t.dtype.kind in "iu" and t.shape == x.shape[:1]
+        and reduction in ("mean", "sum", "none") and not 0 <= ignore_index < x.shape[1]
+        and (t.size == 0 or (t.min() >= 0 and t.max() < x.shape[1]))
+    ):  # fmt: skip
+        # the common case: one fused, stable primitive (gradient softmax - onehot)
+        return ag.apply(ag.ops.cross_entropy, (x,), {"target": t, "reduction": reduction})
+    logp = ag.log_softmax(x, dim=0 if x.ndim == 1 else 1)
     if t.dtype.kind == "f":  # class probabilities
         _same_shape(x, ag.as_tensor(target), "cross_entropy")
         w = 1.0 if weight is None else ag.reshape(ag.as_tensor(weight), (-1,) + (1,) * (x.ndim - 2))
