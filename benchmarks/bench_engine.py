@@ -37,49 +37,11 @@ def _scalar_mlp_data() -> tuple[list, list, list, list]:
     return weights, biases, xs, ys
 
 
-def _scalar_mlp(make: callable, make_param: callable, repeat: int) -> dict:
-    weights, biases, xs, ys = _scalar_mlp_data()
-    W = [[[make_param(w) for w in row] for row in layer] for layer in weights]
-    B = [[make_param(b) for b in layer] for layer in biases]
-
-    def step() -> object:
-        loss = None
-        for x, y in zip(xs, ys):
-            h = [make(v) for v in x]
-            for li, (layer, bias) in enumerate(zip(W, B)):
-                out = []
-                for row, b in zip(layer, bias):
-                    s = b
-                    for w, hv in zip(row, h):
-                        s = s + w * hv
-                    out.append(s.tanh() if li < len(W) - 1 else s)
-                h = out
-            d = h[0] - y
-            loss = d * d if loss is None else loss + d * d
-        loss.backward()
-        return loss
-
-    times = time_calls(step, repeat)
-    return {"ms": 1e3 * float(np.median(times))}
-
-
-def per_op_graphgrad(repeat: int) -> dict:
-    import autograd as ag
-
-    result = _scalar_mlp(ag.Tensor, lambda v: ag.Tensor(v, requires_grad=True), repeat)
-    result["ops"] = _count_ops_graphgrad()
-    return result
-
-
-def _count_ops_graphgrad() -> int:
-    import autograd as ag
-
-    weights, biases, xs, ys = _scalar_mlp_data()
-    W = [[[ag.Tensor(w, requires_grad=True) for w in row] for row in layer] for layer in weights]
-    B = [[ag.Tensor(b, requires_grad=True) for b in layer] for layer in biases]
+def _scalar_mlp_loss(make: callable, W: list, B: list, xs: list, ys: list) -> object:
+    """Squared error of the MLP over all points, every neuron written out as scalar ops."""
     loss = None
     for x, y in zip(xs, ys):
-        h = [ag.Tensor(v) for v in x]
+        h = [make(v) for v in x]
         for li, (layer, bias) in enumerate(zip(W, B)):
             out = []
             for row, b in zip(layer, bias):
@@ -90,13 +52,35 @@ def _count_ops_graphgrad() -> int:
             h = out
         d = h[0] - y
         loss = d * d if loss is None else loss + d * d
+    return loss
+
+
+def _scalar_params(make_param: callable) -> tuple[list, list, list, list]:
+    weights, biases, xs, ys = _scalar_mlp_data()
+    W = [[[make_param(w) for w in row] for row in layer] for layer in weights]
+    B = [[make_param(b) for b in layer] for layer in biases]
+    return W, B, xs, ys
+
+
+def _scalar_mlp(make: callable, make_param: callable, repeat: int) -> dict:
+    W, B, xs, ys = _scalar_params(make_param)
+    times = time_calls(lambda: _scalar_mlp_loss(make, W, B, xs, ys).backward(), repeat)
+    return {"ms": 1e3 * float(np.median(times))}
+
+
+def per_op_graphgrad(repeat: int) -> dict:
+    import autograd as ag
+
+    result = _scalar_mlp(ag.Tensor, lambda v: ag.Tensor(v, requires_grad=True), repeat)
+    loss = _scalar_mlp_loss(ag.Tensor, *_scalar_params(lambda v: ag.Tensor(v, requires_grad=True)))
     seen, stack = set(), [loss.grad_fn]
-    while stack:
+    while stack:  # count the recorded ops
         n = stack.pop()
-        if n is not None and n not in seen and isinstance(n, ag.Node):
+        if isinstance(n, ag.Node) and n not in seen:
             seen.add(n)
             stack.extend(n.parents)
-    return len(seen)
+    result["ops"] = len(seen)
+    return result
 
 
 def per_op_torch(repeat: int) -> dict:

@@ -159,6 +159,16 @@ def conv2d(
     return _unbatch(out, unbatched)
 
 
+def _pool_args(kernel_size: Any, stride: Any, padding: Any, who: str) -> tuple[tuple, tuple, tuple]:
+    """Kernel, stride (the kernel by default) and padding as pairs; padding at most half the kernel."""
+    k = _pair(kernel_size, "kernel_size", who)
+    s = k if stride is None else _pair(stride, "stride", who)
+    p = _pair(padding, "padding", who)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{who}: padding {p} must be at most half the kernel size {k}")
+    return k, s, p
+
+
 def max_pool2d(
     input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, *, _who: str = "max_pool2d"
 ) -> Tensor:
@@ -170,11 +180,7 @@ def max_pool2d(
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
     x, unbatched = _batched(input, _who)
-    k = _pair(kernel_size, "kernel_size", _who)
-    s = k if stride is None else _pair(stride, "stride", _who)
-    p = _pair(padding, "padding", _who)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"{_who}: padding {p} must be at most half the kernel size {k}")
+    k, s, p = _pool_args(kernel_size, stride, padding, _who)
     return _unbatch(ag.max(_window_stack(x, k, s, p, _who, value=-np.inf), dim=0), unbatched)
 
 
@@ -193,11 +199,7 @@ def avg_pool2d(
     [[[[2.5, 4.5], [10.5, 12.5]]]]
     """
     x, unbatched = _batched(input, _who)
-    k = _pair(kernel_size, "kernel_size", _who)
-    s = k if stride is None else _pair(stride, "stride", _who)
-    p = _pair(padding, "padding", _who)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"{_who}: padding {p} must be at most half the kernel size {k}")
+    k, s, p = _pool_args(kernel_size, stride, padding, _who)
     total = ag.sum(_window_stack(x, k, s, p, _who), dim=0)
     if count_include_pad or p == (0, 0):
         out = total * (1.0 / (k[0] * k[1]))
