@@ -30,14 +30,14 @@ def run_demo(out: str = "graphgrad-demo.svg", seed: int = 0) -> int:
     print("1. An expression, recorded as a graph")
     a = ag.Tensor(2.0, requires_grad=True, name="a")
     b = ag.Tensor(-3.0, requires_grad=True, name="b")
-    c = ag.Tensor(10.0, requires_grad=True, name="c")
+    c = ag.Tensor(5.5, requires_grad=True, name="c")
     L = (a * b + c).tanh() * a
     L.backward()
     print(f"   L = tanh(a*b + c) * a = {L.item():.4f}")
     print(f"   dL/da = {a.grad.item():.4f}   dL/db = {b.grad.item():.4f}   dL/dc = {c.grad.item():.4f}")
 
     print("\n2. Checking those gradients numerically")
-    x64 = [ag.Tensor(v, requires_grad=True, dtype=np.float64) for v in (2.0, -3.0, 10.0)]
+    x64 = [ag.Tensor(v, requires_grad=True, dtype=np.float64, name=n) for v, n in ((2.0, "a"), (-3.0, "b"), (5.5, "c"))]
     report = ag.gradcheck(lambda a, b, c: (a * b + c).tanh() * a, tuple(x64))
     print("   " + str(report).replace("\n", "\n   "))
 
