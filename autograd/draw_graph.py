@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .function import FunctionOp, Select
+from .function import Select
 from .graph import Node, ReleasedInput, Scope
 from .tensor import Tensor
 
@@ -45,8 +45,8 @@ class Item:
 
 
 def is_multi(node: Node) -> bool:
-    """A user Function with several outputs: its outputs are separate 'output{i}' nodes."""
-    return isinstance(node.op, FunctionOp) and node.out is None and node._meta is not None and node._meta[1] is None
+    """A node with several outputs (split, unbind, user Functions): each is a separate 'output{i}' node."""
+    return node.multi_output
 
 
 def value_of(v: Any) -> Any:

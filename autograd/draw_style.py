@@ -341,7 +341,7 @@ class Painter:
             if isinstance(g, Tensor):
                 g = g._data
             if isinstance(g, Slot):
-                parts = [np.ravel(value_of(v)) for v in g.grads.values()]
+                parts = [np.ravel(value_of(g.grads[k])) for k in sorted(g.grads)]  # in output order
                 return np.concatenate(parts) if parts else None
             return g
         return None

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import graph
+from . import graph, ops
 from .function import Slot
 from .graph import Node
-from .recording import _check_finite, _version_box, _wrap
+from .recording import _check_finite, _version_box, _wrap, apply1
 from .tensor import Tensor
 
 _ndarray = np.ndarray
@@ -30,8 +30,12 @@ def backward(
     retain_graph: bool | None = None,
     create_graph: bool = False,
 ) -> None:
-    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf."""
-    roots, seeds = _roots_and_seeds(tensors, grad_tensors, create_graph)
+    """Accumulate the gradients of ``tensors`` (a Tensor or a sequence) into every leaf's ``.grad``."""
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
+        grad_tensors = (grad_tensors,)
+    roots, seeds = _roots_and_seeds(tuple(tensors), grad_tensors, create_graph)
     _sweep(roots, seeds, retain_graph if retain_graph is not None else create_graph, create_graph, None)
 
 
@@ -60,7 +64,7 @@ def grad(
     targets = {(t._node or t): None for t in inputs}
     roots, seeds = _roots_and_seeds(outputs, grad_outputs, create_graph)
     _sweep(roots, seeds, retain_graph if retain_graph is not None else create_graph, create_graph, targets)
-    result = []
+    result: list = []
     for i, t in enumerate(inputs):
         g = targets[t._node or t]
         if g is None and not allow_unused:
@@ -68,7 +72,10 @@ def grad(
                 f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
-        result.append(g if g is None or isinstance(g, Tensor) else _wrap(_own(g), None, False))
+        if g is not None:  # each input gets its own gradient object
+            g = _own(g) if isinstance(g, Tensor) and any(g is r for r in result) else g
+            g = g if isinstance(g, Tensor) else _wrap(_own(g), None, False)
+        result.append(g)
     return tuple(result)
 
 
@@ -123,13 +130,20 @@ def _needed(roots: list, targets: dict) -> set:
 
 def _sweep(roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None) -> None:
     previous = graph._set_grad_enabled(create_graph)
+    # Under create_graph the rules record ops: anomaly mode checks each rule's result (naming
+    # the op being differentiated), not the forward of every op inside the rule.
+    anomaly = graph._set_anomaly(False) if create_graph and graph.ANOMALY else None
     try:
-        _sweep_inner(roots, seeds, retain_graph, create_graph, targets)
+        _sweep_inner(roots, seeds, retain_graph, create_graph, targets, anomaly is not None or graph.ANOMALY)
     finally:
         graph._set_grad_enabled(previous)
+        if anomaly is not None:
+            graph._restore_anomaly(anomaly)
 
 
-def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None) -> None:
+def _sweep_inner(
+    roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None, anomaly: bool
+) -> None:
     pending: dict[Any, Any] = {}  # node or leaf -> gradient of its output so far
     heap: list[tuple[int, Node]] = []
     needed = _needed(roots, targets) if targets is not None else None
@@ -140,7 +154,6 @@ def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: boo
             pending[root] = g
             if type(root) is Node:
                 heappush(heap, (-root.seq, root))
-    anomaly = graph.ANOMALY
     epoch = graph.INPLACE_EPOCH
     # ids of pending sums this sweep allocated itself: only these may be added into in place
     # (a rule may hand the same array to several inputs, so others are never modified).
@@ -164,7 +177,8 @@ def _sweep_inner(roots: list, seeds: list, retain_graph: bool, create_graph: boo
         if node.epoch != epoch:
             _check_versions(node)
         if create_graph:
-            node.grad = g._data if isinstance(g, Tensor) else g
+            data = g._data if isinstance(g, Tensor) else g
+            node.grad = data if keep_upto is None or type(data) is not ndarray or data.size <= keep_upto else None
             ans, args = _wrap(node.out, node, True), node.inputs
         else:
             node.grad = g if keep_upto is None or type(g) is not ndarray or g.size <= keep_upto else None
@@ -257,22 +271,33 @@ def _unbroadcast(g: Any, shape: tuple, op_name: str) -> Any:
 
 
 def _own(g: Any) -> Any:
-    """A gradient array safe to keep as ``.grad`` and to update in place later."""
+    """A copy of a gradient that is also going elsewhere, safe to keep as ``.grad``.
+
+    Under ``create_graph`` the copy is a recorded op, so it stays differentiable.
+    """
     if type(g) is _ndarray:
         return g.copy()
+    if isinstance(g, Tensor):
+        return apply1(ops.copy, g)
     return g
+
+
+def _shared_or_readonly(data: Any) -> bool:
+    """A view (of a broadcast, or of a gradient another tensor also got), or read-only."""
+    return type(data) is _ndarray and (data.base is not None or not data.flags.writeable)
 
 
 def _accumulate(leaf: Tensor, g: Any, create_graph: bool) -> None:
     old = leaf._grad
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g, None, False)
-        leaf._grad = g if old is None else old + g
+        if old is None:
+            leaf._grad = _own(g) if _shared_or_readonly(g._data) else g
+        else:
+            leaf._grad = old + g
         return
     if old is None:
-        if type(g) is _ndarray and (g.base is not None or not g.flags.writeable):
-            g = g.copy()  # a view (of a broadcast, or of a gradient another tensor also got)
-        leaf._grad = _wrap(g, None, False)
+        leaf._grad = _wrap(g.copy() if _shared_or_readonly(g) else g, None, False)
     elif old.requires_grad or type(old._data) is not _ndarray or not old._data.flags.writeable:
         leaf._grad = _wrap(np.asarray(old._data + g), None, False)
     else:
@@ -286,8 +311,14 @@ def _run_hooks(hooks: list, g: Any, create_graph: bool) -> Any:
         out = hook(t)
         if out is not None:
             new = out if create_graph else (out._data if isinstance(out, Tensor) else np.asarray(out))
-            if np.shape(new._data if isinstance(new, Tensor) else new) != np.shape(t._data):
-                raise RuntimeError(f"hook {hook!r} returned a gradient of a different shape than {t.shape}")
+            new_shape = np.shape(new._data if isinstance(new, Tensor) else new)
+            if new_shape != np.shape(t._data):
+                raise RuntimeError(f"hook {hook!r} returned a gradient of shape {new_shape}, expected {t.shape}")
+            dtype = t.dtype
+            if not isinstance(new, Tensor) and np.result_type(new) != dtype:
+                new = np.asarray(new).astype(dtype)  # a hook's result keeps the gradient's dtype
+            elif isinstance(new, Tensor) and new.dtype != dtype:
+                new = new.to(dtype)
             g = new
     return g
 

@@ -10,7 +10,7 @@ import numpy as np
 from . import graph
 from .grad_mode import no_grad
 from .graph import Node, Op
-from .recording import _check_finite, _wrap
+from .recording import _check_finite, _mark_view, _wrap
 from .tensor import Tensor
 
 
@@ -85,7 +85,9 @@ class FunctionOp(Op):
     __slots__ = ("fn", "ctx", "output_shapes", "_cache")
 
     def __init__(self, fn: type, ctx: FunctionCtx, output_shapes: list, saves_output: bool):
-        super().__init__(fn.__name__, fn.forward, saves="inputs output" if saves_output else "inputs")
+        saves_inputs = any(isinstance(t, Tensor) for t in ctx._saved)  # what save_for_backward kept
+        saves = " ".join(w for w, on in (("inputs", saves_inputs), ("output", saves_output)) if on)
+        super().__init__(fn.__name__, fn.forward, saves=saves)
         self.fn, self.ctx, self.output_shapes = fn, ctx, output_shapes
         self._cache: tuple | None = None
 
@@ -211,7 +213,7 @@ class Function:
         raw = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         node = Node(op, parents, args, raw, None, outputs[0]._data if single else None)
         if not single:
-            node._meta = ((), None)
+            node._meta, node.multi_output = ((), None), True
             ctx._main = weakref.ref(node)
         results = []
         for j, t in enumerate(outputs):
@@ -224,6 +226,9 @@ class Function:
             else:
                 out_node = Node(Select(j), (node,), (None,), (None,), None, t._data)
             out = _wrap(t._data, out_node, True)
+            for a in args:  # an output that is (a view of) an input shares its version counter
+                if isinstance(a, Tensor) and out._base is None:
+                    _mark_view(out, a)
             ctx._nodes.append(weakref.ref(out_node))
             results.append(out)
         return results[0] if single else tuple(results)

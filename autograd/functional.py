@@ -7,6 +7,7 @@ Each function accepts Tensors, arrays or Python scalars and returns a Tensor.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +39,9 @@ def _dims(x: Tensor, dim: Any, axis: Any, fn: str) -> tuple[int, ...] | None:
 
 def _axis(ndim: int, d: Any, fn: str, shape: tuple, extra: int = 0) -> int:
     n = ndim + extra
-    if not isinstance(d, (int, np.integer)) or not -builtins.max(n, 1) <= d < builtins.max(n, 1):
+    if not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{fn}(): dim must be an int here, got {d!r}")
+    if not -builtins.max(n, 1) <= d < builtins.max(n, 1):
         raise IndexError(f"{fn}(): dim {d} is out of range for a tensor of shape {shape} (valid: {-n} to {n - 1})")
     return int(d) % builtins.max(n, 1)
 
@@ -63,26 +66,38 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, kee
 
 
 def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
-    """Mean over ``dim`` (all elements by default): ``sum / count``."""
+    """Mean over ``dim`` (all elements by default): ``sum / count``.
+
+    float16 input is summed in float32 (a float16 sum overflows past 65504).
+    """
     x = as_tensor(x)
     axes = _dims(x, dim, axis, "mean")
-    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    count = _count(x, axes)
     if count == 0:
         raise ValueError(f"mean(): cannot average over an empty dimension (shape {x.shape})")
+    if x.dtype == np.float16:
+        return mean(x.to(np.float32), axes, _keep(keepdim, keepdims)).to(np.float16)
     return apply(ops.reduce_sum, (x,), {"axis": axes, "keepdims": _keep(keepdim, keepdims)}) / count
+
+
+def _count(x: Tensor, axes: tuple | None) -> int:
+    """How many elements each reduction over ``axes`` combines."""
+    return int(x._data.size) if axes is None else math.prod(x.shape[a] for a in axes)
 
 
 def var(
     x: Any, dim: Any = None, unbiased: bool = False, keepdim: bool = False, *,
     axis: Any = None, keepdims: bool | None = None, correction: int | None = None,
 ) -> Tensor:  # fmt: skip
-    """Variance over ``dim``; ``unbiased=True`` divides by n - 1 (Bessel)."""
+    """Variance over ``dim``; ``unbiased=True`` divides by n - 1 (Bessel). float16 is summed in float32."""
     x = as_tensor(x)
     axes = _dims(x, dim, axis, "var")
-    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    count = _count(x, axes)
     ddof = correction if correction is not None else int(unbiased)
     if count - ddof <= 0:
         raise ValueError(f"var(): {count} element(s) per reduction is too few (correction {ddof}, shape {x.shape})")
+    if x.dtype == np.float16:
+        return var(x.to(np.float32), axes, keepdim=_keep(keepdim, keepdims), correction=ddof).to(np.float16)
     centered = x - apply(ops.reduce_sum, (x,), {"axis": axes, "keepdims": True}) / count
     squares = apply(ops.reduce_sum, (centered * centered,), {"axis": axes, "keepdims": _keep(keepdim, keepdims)})
     return squares / (count - ddof)
@@ -230,12 +245,14 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"matmul: shapes {sa} and {sb} cannot be multiplied "
             f"({sa[-1]} columns in the first vs {k_b} rows in the second)"
         )
-    try:
-        np.broadcast_shapes(sa[:-2], sb[:-2])
-    except ValueError:
-        raise ValueError(
-            f"matmul: shapes {sa} and {sb} cannot be multiplied (batch dims {sa[:-2]} and {sb[:-2]} don't broadcast)"
-        ) from None
+    if len(sa) > 2 or len(sb) > 2:  # batch dims (only then: this check costs more than a small matmul)
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: shapes {sa} and {sb} cannot be multiplied "
+                f"(batch dims {sa[:-2]} and {sb[:-2]} don't broadcast)"
+            ) from None
     return apply2(ops.matmul, a, b)
 
 
@@ -358,7 +375,8 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     for i, t in enumerate(ts):
         if t.ndim != len(ref) or t.shape[:d] + t.shape[d + 1 :] != ref[:d] + ref[d + 1 :]:
             raise ValueError(f"cat(): tensor {i} has shape {t.shape}, which doesn't match {ref} outside dim {d}")
-    return apply(ops.cat, ts, {"axis": d})
+    offsets = tuple(int(o) for o in np.cumsum([0] + [t.shape[d] for t in ts]))
+    return apply(ops.cat, ts, {"axis": d, "offsets": offsets})
 
 
 def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
@@ -389,6 +407,8 @@ def split(x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> 
         sizes = [builtins.min(size, n - s) for s in range(0, n, size)] or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
+        if builtins.min(sizes, default=0) < 0:
+            raise ValueError(f"split(): sizes must not be negative, got {sizes}")
         if builtins.sum(sizes) != n:
             raise ValueError(f"split(): sizes {sizes} add up to {builtins.sum(sizes)}, but dim {d} has size {n}")
     return _apply_multi(ops.split, x, {"axis": d, "sizes": tuple(sizes), "squeeze": False})
@@ -421,7 +441,7 @@ def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
     pieces = op.forward(raw, **params)
     if x.requires_grad and graph.GRAD_ENABLED:
         node = Node(op, (x._node or x,), (x,), (raw,), params, None)
-        node._meta = ((), None)
+        node._meta, node.multi_output = ((), None), True
         while len(_SELECT) < len(pieces):
             _SELECT.append(Select(len(_SELECT)))
         outs = tuple(_wrap(p, Node(_SELECT[j], (node,), (None,), (None,), None, p), True) for j, p in enumerate(pieces))
@@ -460,7 +480,7 @@ def sliding_window(x: Any, window_shape: int | Sequence[int], stride: int | Sequ
 
 
 # ============================================================ indexing
-def normalize_index(index: Any, shape: tuple) -> Any:
+def normalize_index(index: Any) -> Any:
     """Turn Tensors and lists inside an index into arrays NumPy understands."""
     if isinstance(index, tuple):
         return tuple(_index_item(i) for i in index)
@@ -480,7 +500,7 @@ def _index_item(i: Any) -> Any:
 def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]`` with NumPy semantics (basic and advanced; repeats accumulate grads)."""
     x = as_tensor(x)
-    return apply(ops.getitem, (x,), {"index": normalize_index(index, x.shape)})
+    return apply(ops.getitem, (x,), {"index": normalize_index(index)})
 
 
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:

@@ -208,7 +208,11 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
         ),
     ],
     "cat": lambda rng: [
-        ("3 tensors, axis 1", _prim(ops.cat, axis=1), tuple(_t(rng.standard_normal((2, n))) for n in (1, 3, 2))),
+        (
+            "3 tensors, axis 1",
+            _prim(ops.cat, axis=1, offsets=(0, 1, 4, 6)),
+            tuple(_t(rng.standard_normal((2, n))) for n in (1, 3, 2)),
+        ),
     ],
     "stack": lambda rng: [
         (f"axis {a}", _prim(ops.stack, axis=a), tuple(_t(rng.standard_normal((2, 3))) for _ in range(3)))

@@ -31,11 +31,6 @@ KEEP_GRADS_UPTO = 4096  # otherwise only gradients this small are kept (for draw
 _next_seq = itertools.count().__next__
 
 
-def is_grad_enabled() -> bool:
-    """True when operations on tensors that require grad are being recorded."""
-    return GRAD_ENABLED
-
-
 def _set_grad_enabled(mode: bool) -> bool:
     global GRAD_ENABLED
     previous, GRAD_ENABLED = GRAD_ENABLED, bool(mode)
@@ -177,7 +172,9 @@ class Op:
     ``saves`` says which values the rules read: ``"inputs"``, ``"output"``, both
     (the default) or ``""`` (shapes only). Only those are checked for in-place
     modification before the rules run. ``view=True`` marks ops whose output may
-    share memory with their first input (it then shares its version counter).
+    share memory with their first input: when it does, the output shares the input's
+    version counter, and once the base is overwritten in place the view can no longer
+    be used as an input (its values changed, its recorded history did not).
     """
 
     __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output")
@@ -264,6 +261,7 @@ class Node:
     hooks: list | None = None
     retained: Any = None
     out_vc: list | None = None  # version counter of the output tensor, once it has one
+    multi_output = False  # several outputs, each taken out by a ``Select`` node (split, Functions)
     _meta: tuple | None = None
     label: str | None = None  # the name given to the output tensor (``t.name = ...``), for drawings
     const_inputs: dict | None = None  # after release: inputs without a gradient, for drawings

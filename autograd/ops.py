@@ -66,9 +66,19 @@ def _log_base(x: Any) -> Any:
 power = Op(
     "pow",
     operator.pow,
-    lambda g, ans, x, y: g * y * x ** (y - 1),
+    lambda g, ans, x, y: g * _power_slope(x, y),
     lambda g, ans, x, y: g * ans * _log_base(x),
 )
+
+
+def _power_slope(x: Any, y: Any) -> Any:
+    """d(x**y)/dx = y * x**(y-1), taken as 0 where y == 0 (x**0 is constant; 0**-1 would be inf)."""
+    zero = np.asarray(_raw(y) == 0)
+    if zero.any():  # evaluate x**(y-1) at 1 there: y * 1 = 0, and 0**-1 is never computed
+        x = where(x, 1.0, cond=~zero)
+    return y * x ** (y - 1)
+
+
 powc = Op(  # x ** p for a Python number p
     "pow",
     lambda x, p: x * x if p == 2 else x**p,
@@ -391,12 +401,16 @@ def _along(axis: int, key: Any) -> tuple:
     return (slice(None),) * axis + (key,)
 
 
-def _cat_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int) -> Any:
-    start = sum(x.shape[axis] for x in xs[:i])
-    return getitem(g, index=_along(axis, slice(start, start + xs[i].shape[axis])))
+def _cat_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int, offsets: tuple) -> Any:
+    return getitem(g, index=_along(axis, slice(offsets[i], offsets[i + 1])))
 
 
-cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis=axis), argnum_vjp=_cat_vjp, saves="")
+cat = Op(  # offsets: where each input starts along axis (and the total), set by functional.cat
+    "cat",
+    lambda *xs, axis, offsets: np.concatenate(xs, axis=axis),
+    argnum_vjp=_cat_vjp,
+    saves="",
+)
 stack = Op(
     "stack",
     lambda *xs, axis: np.stack(xs, axis=axis),
@@ -427,7 +441,10 @@ def _split_vjp(g: Any, ans: Any, x: Any, axis: int, sizes: tuple, squeeze: bool)
         if gj is None:  # a piece that was not used: zeros
             gj = np.zeros(x.shape[:axis] + (() if squeeze else (n,)) + x.shape[axis + 1 :], x.dtype)
         pieces.append(gj)
-    return stack(*pieces, axis=axis) if squeeze else cat(*pieces, axis=axis)
+    if squeeze:
+        return stack(*pieces, axis=axis)
+    offsets = tuple(itertools.accumulate([0] + [p.shape[axis] for p in pieces]))
+    return cat(*pieces, axis=axis, offsets=offsets)
 
 
 split = Op("split", _split, _split_vjp, saves="", view=True)
@@ -479,6 +496,7 @@ sliding_window = Op(
     _sliding_window,
     lambda g, ans, x, window, stride: window_sum(g, shape=x.shape, window=window, stride=stride),
     saves="",
+    view=True,
 )
 window_sum = Op(
     "window_sum",
@@ -595,4 +613,4 @@ def _einsum_vjp(i: int, g: Any, ans: Any, *xs: Any, subscripts: str) -> Any:
     return grad
 
 
-einsum = Op("einsum", _einsum, argnum_vjp=_einsum_vjp, saves="inputs")
+einsum = Op("einsum", _einsum, argnum_vjp=_einsum_vjp, saves="inputs", view=True)  # "ij->ji" is a view

@@ -87,6 +87,16 @@ def _as_output(out: Any) -> Any:
     return out if type(out) is _ndarray or isinstance(out, _generic) else np.asarray(out)
 
 
+def _check_fresh(t: Tensor) -> None:
+    """Refuse a view whose base was overwritten in place after the view was taken."""
+    if t._base is not None and t._node is not None and t._vc[0] > t._node.epoch:
+        raise RuntimeError(
+            f"a view (shape {t.shape}, made by '{t._node.op.name}') is used after the tensor it views was "
+            "modified in place: its values changed but its recorded history did not, so its gradient would "
+            "be wrong. Take the view again after the in-place operation (or .clone() it before)."
+        )
+
+
 def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
     """Run primitive ``op`` on ``args`` (Tensors or raw values); record it if needed."""
     raw = []
@@ -94,6 +104,8 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
     needs_grad = False
     for a in args:
         if isinstance(a, Tensor):
+            if a._vc is not None:
+                _check_fresh(a)
             raw.append(a._data)
             if a.requires_grad:
                 needs_grad = True
@@ -115,6 +127,8 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
 def apply1(op: Op, x: Tensor) -> Tensor:
     """``apply`` for a one-input op without parameters (the hot path)."""
     xd = x._data
+    if x._vc is not None:
+        _check_fresh(x)
     try:
         out = op.forward(xd)
     except (ValueError, TypeError) as e:
@@ -129,11 +143,15 @@ def apply2(op: Op, x: Any, y: Any) -> Tensor:
     if isinstance(x, Tensor):
         xd = x._data
         px = (x._node or x) if x.requires_grad else None
+        if x._vc is not None:
+            _check_fresh(x)
     else:
         xd, px = x, None
     if isinstance(y, Tensor):
         yd = y._data
         py = (y._node or y) if y.requires_grad else None
+        if y._vc is not None:
+            _check_fresh(y)
     else:
         yd, py = y, None
     tx = type(xd)
@@ -159,6 +177,14 @@ def _plain_scalar(v: Any) -> Any:
 
 def _coerce(op: Op, xd: Any, yd: Any) -> tuple[Any, Any]:
     """Operands of different types: check them, and apply PyTorch's promotion."""
+    # The common case first: a tensor of floats and a Python number. A NumPy scalar (0-d
+    # data) gets the number in its own type: NumPy 2 would keep the number "weak" anyway,
+    # NumPy 1.x would make a float32 result float64, and one scalar type computes fastest.
+    tx, ty = type(xd), type(yd)
+    if (ty is float or ty is int) and tx is not float and tx is not int and tx is not bool and xd.dtype.kind == "f":
+        return xd, (yd if tx is _ndarray else tx(yd))
+    if (tx is float or tx is int) and ty is not float and ty is not int and ty is not bool and yd.dtype.kind == "f":
+        return (xd if ty is _ndarray else ty(xd)), yd
     for v in (xd, yd):
         if not isinstance(v, (_ndarray, _generic, bool, int, float)):
             raise TypeError(
@@ -245,7 +271,10 @@ def _inplace(t: Tensor, op: Op, other: Any, params: dict | None = None) -> Tenso
             else:
                 other = _wrap(od.copy(), other._node, other.requires_grad)
         res = apply(op, (snapshot, other), params)
-        _write(t, res._data)
+        try:
+            _write(t, res._data)
+        except TypeError:
+            raise _dtype_error(op, res._data, t) from None
         node = res._node
         t._node, t.requires_grad = node, True
         _version_box(t)[0] = graph._bump_epoch()
@@ -261,12 +290,16 @@ def _inplace(t: Tensor, op: Op, other: Any, params: dict | None = None) -> Tenso
         try:
             _write(t, result)
         except TypeError:
-            raise TypeError(
-                f"in-place {op.name}: the result is {np.result_type(result)}, which can't be stored in this "
-                f"{t.dtype} tensor without losing information; use an out-of-place op (t = t {op.name} x)"
-            ) from None
+            raise _dtype_error(op, result, t) from None
     _version_box(t)[0] = graph._bump_epoch()
     return t
+
+
+def _dtype_error(op: Op, result: Any, t: Tensor) -> TypeError:
+    return TypeError(
+        f"in-place {op.name}: the result is {np.result_type(result)}, which can't be stored in this "
+        f"{t.dtype} tensor without losing information; use an out-of-place op (t = t {op.name} x)"
+    )
 
 
 def _write(t: Tensor, value: Any) -> None:

@@ -16,8 +16,6 @@ from .dtypes import as_array, check_supported, get_default_dtype
 from .graph import Node
 
 _ndarray = np.ndarray
-_generic = np.generic
-_new = object.__new__
 _PY_SCALARS = frozenset((bool, int, float))
 
 
@@ -129,7 +127,8 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        return permute(self, tuple(range(self.ndim - 1, -1, -1)))
+        """All dims reversed (NumPy's ``.T``)."""
+        return apply(ops.permute, (self,), {"axes": tuple(range(self._data.ndim - 1, -1, -1))})
 
     @property
     def version(self) -> int:
@@ -153,7 +152,9 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         arr = np.asarray(self._data)
-        return arr if dtype is None else arr.astype(dtype, copy=False)
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return arr.copy() if copy and arr is self._data else arr
 
     def __float__(self) -> float:
         return float(self.item())
@@ -183,14 +184,19 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
+        return iter(F.unbind(self, 0))  # one node for all rows (indexing each would be O(n^2))
 
     __hash__ = object.__hash__  # tensors are hashable by identity (== is elementwise)
 
     def detach(self) -> Tensor:
-        """A tensor sharing this one's data, cut from the graph."""
+        """A tensor sharing this one's data, cut from the graph.
+
+        (A 0-d tensor holds an immutable NumPy scalar: its detached copy has the value,
+        and writing into one does not change the other.)
+        """
         t = _wrap(self._data, None, False)
-        t._vc = _version_box(self)  # in-place writes through either are seen by both
+        if type(self._data) is np.ndarray:
+            t._vc = _version_box(self)  # in-place writes through either are seen by both
         return t
 
     def clone(self) -> Tensor:
@@ -198,9 +204,13 @@ class Tensor:
         return apply1(ops.copy, self)
 
     def to(self, dtype: Any) -> Tensor:
-        """Cast to ``dtype`` (differentiable between floating dtypes)."""
+        """Cast to ``dtype`` (differentiable between floating dtypes; an integer or bool
+        result carries no gradient, as in PyTorch)."""
         dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else apply(ops.cast, (self,), {"dtype": dtype})
+        if dtype == self.dtype:
+            return self
+        source = self if dtype.kind == "f" else self.detach()
+        return apply(ops.cast, (source,), {"dtype": dtype})
 
     astype = to
 
@@ -363,7 +373,7 @@ class Tensor:
         return F.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        _inplace(self, ops.index_put, value, {"index": F.normalize_index(index, self.shape)})
+        _inplace(self, ops.index_put, value, {"index": F.normalize_index(index)})
 
     def __iadd__(self, other: Any) -> Tensor:
         return _inplace(self, add, other)
@@ -537,5 +547,3 @@ from . import functional as F  # noqa: E402
 from . import ops  # noqa: E402
 from .engine import backward as _engine_backward  # noqa: E402
 from .ops import add, div, mul, sub  # noqa: E402
-
-permute = F.permute

@@ -82,25 +82,29 @@ class Tanh(Module):
         return F.tanh(x)
 
 
-class Softmax(Module):
+class _SoftmaxBase(Module):
+    """What Softmax and LogSoftmax share (neither is a kind of the other): the ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxBase):
     """Softmax along ``dim`` (default: the last dim).
 
     >>> Softmax(dim=1)(ag.zeros(1, 4)).tolist()
     [[0.25, 0.25, 0.25, 0.25]]
     """
 
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
     def forward(self, x: Any) -> Tensor:
         return F.softmax(x, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Softmax):
+class LogSoftmax(_SoftmaxBase):
     """Log of the softmax along ``dim`` (default: the last dim), computed stably."""
 
     def forward(self, x: Any) -> Tensor:

@@ -38,7 +38,9 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _pair(v: Any, what: str, who: str) -> tuple[int, int]:
+# ``who`` below names the caller in error messages: a function's name, or the module itself, whose
+# ``repr`` (e.g. ``Conv2d(3, 6, kernel_size=(5, 5), ...)``) is only built if an error is raised.
+def _pair(v: Any, what: str, who: Any) -> tuple[int, int]:
     """``3`` -> ``(3, 3)``; ``(2, 3)`` stays; anything else is a clear error."""
     pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
     if len(pair) != 2 or not all(isinstance(p, (int, np.integer)) for p in pair):
@@ -46,7 +48,7 @@ def _pair(v: Any, what: str, who: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
-def _batched(x: Any, who: str) -> tuple[Tensor, bool]:
+def _batched(x: Any, who: Any) -> tuple[Tensor, bool]:
     """The input as 4-D (N, C, H, W), and whether it was unbatched (C, H, W)."""
     x = ag.as_tensor(x)
     if x.ndim == 3:
@@ -62,7 +64,7 @@ def _unbatch(y: Tensor, unbatched: bool) -> Tensor:
     return ag.reshape(y, y.shape[1:]) if unbatched else y
 
 
-def _out_size(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: str) -> tuple[int, int]:
+def _out_size(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any) -> tuple[int, int]:
     h, w = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
     if kernel[0] > h or kernel[1] > w:
         raise ValueError(
@@ -80,7 +82,7 @@ def _pad_hw(x: Tensor, padding: tuple[int, int], value: float = 0.0) -> Tensor:
 
 
 def _windows(
-    x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: str, value: float = 0.0
+    x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any, value: float = 0.0
 ) -> tuple[Tensor, Tensor]:
     """(N, C, OH, OW, kh, kw): every window of the padded input, as a view; and the padded input."""
     for name, v, low in (("kernel_size", kernel, 1), ("stride", stride, 1), ("padding", padding, 0)):
@@ -97,7 +99,7 @@ def _memory_order(x: Tensor) -> tuple[int, ...]:
     return tuple(sorted(range(x.ndim), key=lambda a: -abs(strides[a])))
 
 
-def _window_stack(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: str, value: float = 0.0) -> Tensor:
+def _window_stack(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any, value: float = 0.0) -> Tensor:
     """(kh*kw, N, C, OH, OW) as a view of a copy whose last four axes follow ``x``'s memory order.
 
     Pooling reduces over axis 0 of this: NumPy reduces a leading axis with k*k long
@@ -112,7 +114,7 @@ def _window_stack(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: 
 
 # ============================================================ functional forms
 def conv2d(
-    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, *, _who: str = "conv2d"
+    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, *, _who: Any = "conv2d"
 ) -> Tensor:
     """2-D cross-correlation, PyTorch's ``conv2d`` (no groups/dilation).
 
@@ -159,10 +161,15 @@ def conv2d(
     return _unbatch(out, unbatched)
 
 
-def _pool_args(kernel_size: Any, stride: Any, padding: Any, who: str) -> tuple[tuple, tuple, tuple]:
-    """Kernel, stride (the kernel by default) and padding as pairs; padding at most half the kernel."""
+def _kernel_stride(kernel_size: Any, stride: Any, who: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Kernel and stride as pairs; the stride defaults to the kernel size (every pooling layer)."""
     k = _pair(kernel_size, "kernel_size", who)
-    s = k if stride is None else _pair(stride, "stride", who)
+    return k, (k if stride is None else _pair(stride, "stride", who))
+
+
+def _pool_args(kernel_size: Any, stride: Any, padding: Any, who: Any) -> tuple[tuple, tuple, tuple]:
+    """Kernel, stride (the kernel by default) and padding as pairs; padding at most half the kernel."""
+    k, s = _kernel_stride(kernel_size, stride, who)
     p = _pair(padding, "padding", who)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"{who}: padding {p} must be at most half the kernel size {k}")
@@ -170,7 +177,7 @@ def _pool_args(kernel_size: Any, stride: Any, padding: Any, who: str) -> tuple[t
 
 
 def max_pool2d(
-    input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, *, _who: str = "max_pool2d"
+    input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, *, _who: Any = "max_pool2d"
 ) -> Tensor:
     """Largest value of each window; padding counts as -inf (never picked).
 
@@ -189,15 +196,19 @@ def avg_pool2d(
     kernel_size: Any,
     stride: Any = None,
     padding: Any = 0,
+    ceil_mode: bool = False,
     count_include_pad: bool = True,
     *,
-    _who: str = "avg_pool2d",
+    _who: Any = "avg_pool2d",
 ) -> Tensor:
     """Mean of each window. Padded zeros count in the mean unless ``count_include_pad=False``.
+
+    Arguments in PyTorch's order; ``ceil_mode=True`` is not implemented (a clear error).
 
     >>> avg_pool2d(ag.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
     [[[[2.5, 4.5], [10.5, 12.5]]]]
     """
+    _no_ceil_mode(ceil_mode, _who)
     x, unbatched = _batched(input, _who)
     k, s, p = _pool_args(kernel_size, stride, padding, _who)
     total = ag.sum(_window_stack(x, k, s, p, _who), dim=0)
@@ -210,20 +221,38 @@ def avg_pool2d(
     return _unbatch(out, unbatched)
 
 
-def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, *, _who: str = "lp_pool2d") -> Tensor:
+def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, *, _who: Any = "lp_pool2d") -> Tensor:
     """Power-average pooling: ``(sum of x**p over each window) ** (1/p)``; p=2 is L2 pooling.
 
     >>> lp_pool2d(ag.full((1, 1, 2, 2), 3.0), 2, 2).tolist()
     [[[[6.0]]]]
     """
     x, unbatched = _batched(input, _who)
-    k = _pair(kernel_size, "kernel_size", _who)
-    s = k if stride is None else _pair(stride, "stride", _who)
+    k, s = _kernel_stride(kernel_size, stride, _who)
     p = float(norm_type)
     if p <= 0:
         raise ValueError(f"{_who}: norm_type must be positive, got {norm_type}")
     total = ag.sum(_window_stack(x**p, k, s, (0, 0), _who), dim=0)
     return _unbatch(total ** (1.0 / p), unbatched)
+
+
+def _no_ceil_mode(ceil_mode: bool, who: Any) -> None:
+    if ceil_mode:
+        raise NotImplementedError(f"{who}: ceil_mode=True is not implemented (output sizes round down)")
+
+
+def _not_implemented(who: Any, **options: Any) -> None:
+    """A clear error for PyTorch options graphgrad doesn't implement, given at a non-default value."""
+    for name, (value, default) in options.items():
+        if _as_pair(value) != _as_pair(default):
+            raise NotImplementedError(f"{who}: {name}={value!r} is not implemented (only {name}={default!r})")
+
+
+def _as_pair(v: Any) -> Any:
+    """``2`` and ``(2, 2)`` compare equal; flags (bools) and anything else stay as they are."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        return int(v), int(v)
+    return tuple(v) if isinstance(v, (tuple, list)) else v
 
 
 def _avg_matrix(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
@@ -235,7 +264,7 @@ def _avg_matrix(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
     return m
 
 
-def adaptive_avg_pool2d(input: Any, output_size: Any, *, _who: str = "adaptive_avg_pool2d") -> Tensor:
+def adaptive_avg_pool2d(input: Any, output_size: Any, *, _who: Any = "adaptive_avg_pool2d") -> Tensor:
     """Average over PyTorch's adaptive bins so the output is ``output_size`` (``None`` keeps a size).
 
     ``adaptive_avg_pool2d(x, 1)`` is global average pooling.
@@ -273,8 +302,11 @@ class Conv2d(Module):
 
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-        bias: bool = True,
+        bias: bool = True, *, dilation: Any = 1, groups: int = 1,
     ) -> None:  # fmt: skip
+        # bias is 6th, as the API fixes it (PyTorch has dilation there); dilation and groups are
+        # accepted by keyword so code written for PyTorch gets a clear error, not a silent difference
+        _not_implemented("Conv2d", dilation=(dilation, 1), groups=(groups, 1))
         super().__init__()
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
@@ -295,7 +327,7 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Any) -> Tensor:
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, _who=f"Conv2d({self.extra_repr()})")
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, _who=self)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -307,10 +339,7 @@ class Conv2d(Module):
 class _Pool(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        who = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", who)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", who)
-        self.padding = _pair(padding, "padding", who)
+        self.kernel_size, self.stride, self.padding = _pool_args(kernel_size, stride, padding, type(self).__name__)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -319,12 +348,23 @@ class _Pool(Module):
 class MaxPool2d(_Pool):
     """Max pooling; ``stride`` defaults to ``kernel_size``.
 
+    PyTorch's arguments, in its order; ``dilation``, ``return_indices`` and ``ceil_mode``
+    are only accepted at their defaults (anything else is not implemented: a clear error).
+
     >>> MaxPool2d(2)(ag.zeros(1, 3, 8, 8)).shape
     (1, 3, 4, 4)
     """
 
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:  # fmt: skip
+        _not_implemented("MaxPool2d", dilation=(dilation, 1), return_indices=(return_indices, False))
+        _no_ceil_mode(ceil_mode, "MaxPool2d")
+        super().__init__(kernel_size, stride, padding)
+
     def forward(self, x: Any) -> Tensor:
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, _who=f"MaxPool2d({self.extra_repr()})")
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, _who=self)
 
 
 class AvgPool2d(_Pool):
@@ -334,13 +374,18 @@ class AvgPool2d(_Pool):
     (1, 3, 4, 4)
     """
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, count_include_pad: bool = True):
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:  # fmt: skip
+        _no_ceil_mode(ceil_mode, "AvgPool2d")
         super().__init__(kernel_size, stride, padding)
         self.count_include_pad = bool(count_include_pad)
 
     def forward(self, x: Any) -> Tensor:
-        who = f"AvgPool2d({self.extra_repr()})"
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad, _who=who)
+        return avg_pool2d(
+            x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad, _who=self
+        )
 
 
 class LPPool2d(Module):
@@ -353,12 +398,10 @@ class LPPool2d(Module):
     def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None) -> None:
         super().__init__()
         self.norm_type = norm_type
-        self.kernel_size = _pair(kernel_size, "kernel_size", "LPPool2d")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", "LPPool2d")
+        self.kernel_size, self.stride = _kernel_stride(kernel_size, stride, "LPPool2d")
 
     def forward(self, x: Any) -> Tensor:
-        who = f"LPPool2d({self.extra_repr()})"
-        return lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, _who=who)
+        return lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, _who=self)
 
     def extra_repr(self) -> str:
         return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -376,7 +419,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, x: Any) -> Tensor:
-        return adaptive_avg_pool2d(x, self.output_size, _who=f"AdaptiveAvgPool2d({self.extra_repr()})")
+        return adaptive_avg_pool2d(x, self.output_size, _who=self)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

@@ -365,6 +365,17 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(ag.abs(x - t), reduction, "l1_loss")
 
 
+def _log_at_least_minus_100(p: Tensor) -> Tensor:
+    """``max(log p, -100)`` (PyTorch's clamp in BCE), with a zero, never NaN, gradient where p = 0.
+
+    log(0) is never evaluated: zeros go through log(1) and are then replaced by -100, so no
+    inf meets a zero in the backward pass (clamping p itself at e^-100 would: that is
+    subnormal in float32, and its reciprocal overflows).
+    """
+    positive = p.data > 0
+    return ag.clamp(ag.where(positive, ag.log(ag.where(positive, p, 1.0)), -100.0), min=-100.0)
+
+
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p``; logs are clamped at -100 (PyTorch).
 
@@ -376,10 +387,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     if p.size and (p.data.min() < 0 or p.data.max() > 1):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1]; for logits use "
                          "binary_cross_entropy_with_logits")  # fmt: skip
-    tiny = float(np.exp(np.float64(-100)))  # log(tiny) = -100: PyTorch's clamp, without log(0)
-    log_p = ag.log(ag.clamp(p, min=tiny))
-    log_q = ag.log(ag.clamp(1 - p, min=tiny))
-    loss = -(t * log_p + (1 - t) * log_q)
+    loss = -(t * _log_at_least_minus_100(p) + (1 - t) * _log_at_least_minus_100(1 - p))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

@@ -188,12 +188,11 @@ class _BatchNorm(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = ag.as_tensor(x)
-        who = f"{type(self).__name__}({self.extra_repr()})"
-        if x.ndim not in self._dims:
-            raise ValueError(f"{who}: expected a {self._layout} input, got shape {x.shape}")
+        if x.ndim not in self._dims:  # errors name the layer as its repr: built only when raised
+            raise ValueError(f"{self!r}: expected a {self._layout} input, got shape {x.shape}")
         if x.shape[1] != self.num_features:
             raise ValueError(
-                f"{who}: input of shape {x.shape} has {x.shape[1]} channels in dim 1, expected {self.num_features}"
+                f"{self!r}: input of shape {x.shape} has {x.shape[1]} channels in dim 1, expected {self.num_features}"
             )
         # Batch statistics in training, or always without running statistics (their buffers are None).
         use_batch = self.training or not self.track_running_stats
@@ -207,7 +206,7 @@ class _BatchNorm(Module):
                 x, self.running_mean, self.running_var, self.weight, self.bias, use_batch, momentum, self.eps
             )
         except ValueError as e:
-            raise ValueError(f"{who}: {e}") from None
+            raise ValueError(f"{self!r}: {e}") from None
 
     def extra_repr(self) -> str:
         return (

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+import autograd as ag
 from autograd import Tensor
 
 from . import functional as F
@@ -30,37 +29,55 @@ class _Loss(Module):
         return f"reduction={self.reduction!r}"
 
 
+def _weight_buffer(weight: Any) -> Tensor | None:
+    """A weight argument (Tensor, array, list or None) as the Tensor kept in a buffer: a copy;
+    Python numbers and lists take the default dtype, arrays keep theirs."""
+    return None if weight is None else Tensor(weight.data if isinstance(weight, Tensor) else weight)
+
+
+def _like(weight: Tensor | None, x: Tensor) -> Any:
+    """``weight`` in the input's floating dtype, so a weight never promotes the loss (float32 stays float32)."""
+    if weight is None or x.dtype.kind != "f" or weight.dtype == x.dtype:
+        return weight
+    return weight.data.astype(x.dtype)
+
+
 class _WeightedLoss(_Loss):
     """A loss with optional per-class weights, kept as the buffer ``weight`` (as PyTorch)."""
 
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        w = None if weight is None else Tensor(np.asarray(weight.data if isinstance(weight, Tensor) else weight))
-        self.register_buffer("weight", w)
+        self.register_buffer("weight", _weight_buffer(weight))
 
 
-class CrossEntropyLoss(_WeightedLoss):
-    """Softmax cross-entropy of logits (N, C) against integer classes (N,) (or class probabilities).
-
-    >>> import autograd as ag
-    >>> loss = CrossEntropyLoss()(ag.tensor([[2.0, 0.0, 0.0]]), np.array([0]))
-    >>> round(loss.item(), 4)
-    0.2395
-    """
+class _ClassLoss(_WeightedLoss):
+    """What CrossEntropyLoss and NLLLoss share (neither is a kind of the other): class weights, ``ignore_index``."""
 
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(weight, reduction)
         self.ignore_index = int(ignore_index)
 
+
+class CrossEntropyLoss(_ClassLoss):
+    """Softmax cross-entropy of logits (N, C) against integer classes (N,) (or class probabilities).
+
+    >>> import autograd as ag, numpy as np
+    >>> loss = CrossEntropyLoss()(ag.tensor([[2.0, 0.0, 0.0]]), np.array([0]))
+    >>> round(loss.item(), 4)
+    0.2395
+    """
+
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction)
+        x = ag.as_tensor(input)
+        return F.cross_entropy(x, target, _like(self.weight, x), self.ignore_index, self.reduction)
 
 
-class NLLLoss(CrossEntropyLoss):
+class NLLLoss(_ClassLoss):
     """Negative log-likelihood of integer classes, given log-probabilities (e.g. from ``LogSoftmax``)."""
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        x = ag.as_tensor(input)
+        return F.nll_loss(x, target, _like(self.weight, x), self.ignore_index, self.reduction)
 
 
 class MSELoss(_Loss):
@@ -81,7 +98,8 @@ class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities in [0, 1] (e.g. after ``Sigmoid``); ``weight`` rescales elements."""
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+        x = ag.as_tensor(input)
+        return F.binary_cross_entropy(x, target, _like(self.weight, x), self.reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
@@ -94,8 +112,9 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__(weight, reduction)
-        pw = None if pos_weight is None else Tensor(np.asarray(getattr(pos_weight, "data", pos_weight)))
-        self.register_buffer("pos_weight", pw)
+        self.register_buffer("pos_weight", _weight_buffer(pos_weight))
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+        x = ag.as_tensor(input)
+        weight, pos_weight = _like(self.weight, x), _like(self.pos_weight, x)
+        return F.binary_cross_entropy_with_logits(x, target, weight, self.reduction, pos_weight)

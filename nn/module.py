@@ -10,6 +10,8 @@ import numpy as np
 
 from autograd import Parameter, Tensor, graph, no_grad
 
+from .utils import _zero_grad
+
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys"]
 
 
@@ -22,7 +24,9 @@ class Module:
     """Base class for layers and models.
 
     Assigning a ``Parameter`` or a ``Module`` as an attribute registers it, so
-    ``parameters()``, ``state_dict()`` and ``train()``/``eval()`` find it.
+    ``parameters()``, ``state_dict()`` and ``train()``/``eval()`` find it. As in PyTorch,
+    a registered name then only takes its own kind or ``None``: assigning anything else
+    to a parameter, buffer or child module raises ``TypeError`` rather than unregistering it.
     Calling the module runs ``forward`` inside a :func:`autograd.module_scope`, so
     every op it records knows which module created it (graph drawings use this).
 
@@ -51,19 +55,32 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        for d in (self._parameters, self._buffers, self._modules):
-            if name in d and not (d is self._buffers and (value is None or isinstance(value, Tensor))):
-                del d[name]
+        params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self.__dict__.pop(name, None)
-            self._parameters[name] = value
+            self._unregister(name, keep=params)
+            params[name] = value
         elif isinstance(value, Module):
-            self.__dict__.pop(name, None)
-            self._modules[name] = value
-        elif name in self._buffers:
-            self._buffers[name] = value
+            self._unregister(name, keep=modules)
+            modules[name] = value
+        elif name in params:
+            _check_assign(value, None, name, "parameter", "Parameter")
+            params[name] = None
+        elif name in modules:
+            _check_assign(value, None, name, "child module", "Module")
+            modules[name] = None
+        elif name in buffers:
+            _check_assign(value, Tensor, name, "buffer", "Tensor")
+            buffers[name] = value
         else:
             object.__setattr__(self, name, value)
+
+    def _unregister(self, name: str, keep: dict) -> None:
+        """Forget ``name`` in every store but ``keep`` (where it keeps its place, as in PyTorch)."""
+        self.__dict__.pop(name, None)
+        for d in (self._parameters, self._buffers, self._modules):
+            if d is not keep:
+                d.pop(name, None)
+        self._non_persistent.discard(name)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
@@ -113,15 +130,19 @@ class Module:
             graph.SCOPE = previous
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, prefix: str = "", memo: set | None = None, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for self and every submodule; a shared one once, unless ``remove_duplicate=False``."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, m in self._modules.items():
             if m is not None:
-                yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+                yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -179,11 +200,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear parameter gradients (to None, or to zeros with ``set_to_none=False``)."""
-        for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        _zero_grad(self.parameters(), set_to_none)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and on self."""
@@ -211,17 +228,23 @@ class Module:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Parameters and persistent buffers as ``name -> ndarray`` (copies)."""
+        """Parameters and persistent buffers as ``name -> ndarray`` (copies).
+
+        A tensor shared between modules (tied weights) is listed under every one of its
+        names, as in PyTorch (``named_parameters()`` lists it once).
+        """
         return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or Tensors) into the parameters and buffers, by name.
 
         Shapes must match exactly. With ``strict=True`` (the default) missing and
-        unexpected keys raise a ``KeyError`` listing them.
+        unexpected keys raise a ``KeyError`` listing them. Every name of a shared
+        (tied) tensor is accepted, and one of them is enough for it not to be missing.
         """
         own = self._state_tensors()
-        missing = [k for k in own if k not in state_dict]
+        given = {id(t) for k, t in own.items() if k in state_dict}
+        missing = [k for k, t in own.items() if k not in state_dict and id(t) not in given]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
             parts = []
@@ -245,16 +268,17 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def _state_tensors(self) -> OrderedDict[str, Tensor]:
-        """Module by module, its parameters then its persistent buffers (PyTorch's order)."""
+        """Module by module, its parameters then its persistent buffers (PyTorch's order).
+
+        Every name: a shared tensor or module appears under each path to it, as in PyTorch.
+        """
         own: OrderedDict[str, Tensor] = OrderedDict()
-        seen: set[int] = set()
-        for mod_prefix, m in self.named_modules():
+        for mod_prefix, m in self.named_modules(remove_duplicate=False):
             entries = list(m._parameters.items()) + [
                 (n, b) for n, b in m._buffers.items() if n not in m._non_persistent
             ]
             for name, t in entries:
-                if t is not None and id(t) not in seen:
-                    seen.add(id(t))
+                if t is not None:
                     own[f"{mod_prefix}.{name}" if mod_prefix else name] = t
         return own
 
@@ -268,6 +292,14 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _check_assign(value: Any, kind: type | None, name: str, what: str, expected: str) -> None:
+    """PyTorch's error for assigning the wrong kind of value to a registered name."""
+    if value is not None and (kind is None or not isinstance(value, kind)):
+        t = type(value)
+        typename = t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+        raise TypeError(f"cannot assign '{typename}' as {what} '{name}' ({expected} or None expected)")
 
 
 class Sequential(Module):
@@ -294,10 +326,9 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, i: int | slice) -> Any:
-        items = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(*items[i])
-        return items[i]
+        if isinstance(i, slice):  # the modules keep their names, as in PyTorch: net[1:] starts at '1'
+            return Sequential(OrderedDict(list(self._modules.items())[i]))
+        return list(self._modules.values())[i]
 
     def __len__(self) -> int:
         return len(self._modules)

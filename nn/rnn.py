@@ -85,13 +85,14 @@ def _project(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: T
 
 # ============================================================ shared checks and setup
 def _float_input(x: Any, weight: Tensor) -> Tensor:
-    """``x`` as a Tensor; integer/bool data (e.g. one-hot codes) becomes the weights' dtype."""
-    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    """``x`` as a Tensor (Python floats in the default dtype); integer/bool data (e.g. one-hot
+    codes) becomes the weights' dtype."""
+    x = ag.as_tensor(x)
     return x if x.dtype.kind == "f" else Tensor(x.data.astype(weight.dtype))
 
 
 def _check_state(module: Module, name: str, t: Any, expected: tuple, meaning: str) -> Tensor:
-    t = t if isinstance(t, Tensor) else Tensor(np.asarray(t))
+    t = ag.as_tensor(t)  # Python lists take the default dtype
     if t.shape != expected:
         raise ValueError(f"{type(module).__name__}: {name} has shape {t.shape}, expected {meaning} = {expected}")
     return t
@@ -356,8 +357,8 @@ class _CellBase(Module):
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
-    def _prepare(self, input: Any, hx: Any, names: tuple) -> tuple[Tensor, list, bool]:
-        """Checked input, states (zeros if not given), and whether the input was batched."""
+    def _prepare(self, input: Any, hx: Any, names: tuple) -> tuple[Tensor, list]:
+        """The checked input and the states (zeros if not given)."""
         cls = type(self).__name__
         x = _float_input(input, self.weight_ih)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
@@ -378,7 +379,7 @@ class _CellBase(Module):
                 hx = (hx,)
             meaning = "(batch, hidden_size)" if batched else "(hidden_size,) for unbatched input"
             states = [_check_state(self, n, t, shape, meaning) for n, t in zip(names, hx)]
-        return x, states, batched
+        return x, states
 
 
 class RNNCell(_CellBase):
@@ -397,7 +398,7 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
-        x, (h,), _ = self._prepare(input, hx, ("hx",))
+        x, (h,) = self._prepare(input, hx, ("hx",))
         pre, w_hh = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=False)
         return _rnn_step(pre, h, w_hh, _ACTIVATIONS[self.nonlinearity])
 
@@ -413,7 +414,7 @@ class GRUCell(_CellBase):
     _gates = 3
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
-        x, (h,), _ = self._prepare(input, hx, ("hx",))
+        x, (h,) = self._prepare(input, hx, ("hx",))
         (pre_rz, gi_n), hh = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=True)
         return _gru_step(pre_rz, gi_n, h, *hh)
 
@@ -430,6 +431,6 @@ class LSTMCell(_CellBase):
     _gates = 4
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
-        x, (h, c), _ = self._prepare(input, hx, ("hx", "cx"))
+        x, (h, c) = self._prepare(input, hx, ("hx", "cx"))
         pre, w_hh = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=False)
         return _lstm_step(pre, h, c, w_hh)

@@ -104,6 +104,7 @@ def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp makes it private; a checkpoint follows the umask
             (np.savez_compressed if compress else np.savez)(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
@@ -113,6 +114,12 @@ def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(directory: str) -> None:

@@ -1,5 +1,7 @@
 """Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place, not recorded).
 
+Also the clearing of gradients that ``Module.zero_grad`` and ``Optimizer.zero_grad`` share.
+
 >>> import autograd as ag
 >>> w = ag.tensor([3.0, 4.0], requires_grad=True)
 >>> (w * w).sum().backward()                     # grad = (6, 8), norm 10
@@ -70,6 +72,15 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for g in _grads(parameters):
         _set(g, np.clip(g.data, -c, c))
+
+
+def _zero_grad(parameters: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Clear gradients: to None, or to zeros in place with ``set_to_none=False`` (not recorded)."""
+    for p in parameters:
+        if set_to_none or p.grad is None:
+            p.grad = None
+        else:
+            p.grad.data[...] = 0
 
 
 def _set(g: Tensor, value: Any) -> None:

@@ -1,8 +1,15 @@
-"""Classic convolutional networks (Dive into Deep Learning, ch. 6-7), sized for CPU.
+"""Classic convolutional networks (Dive into Deep Learning, ch. 6-7) and MLPs, sized for CPU.
 
-Every constructor takes ``in_channels`` and ``num_classes`` and a ``width``
-multiplier; all of them accept small images (28x28 or 32x32) thanks to padding
-and adaptive average pooling before the classifier.
+- Arguments: ``lenet``, ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet`` and ``densenet``
+  take ``in_channels`` and ``num_classes``; ``mlp`` takes its layer ``sizes`` and
+  ``deep_sigmoid_mlp`` its ``depth``, hidden ``width``, ``in_features`` and ``num_classes``.
+- Image size: ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet`` and ``densenet`` accept
+  28x28, 32x32 and larger images (padding, and adaptive average pooling before the
+  classifier). ``lenet`` needs 28x28 (its first dense layer expects 16x5x5 features), and the
+  MLPs' defaults expect 28x28 single-channel images (784 features once flattened).
+- Width multiplier: ``alexnet``, ``nin``, ``googlenet`` and ``resnet`` take one (``width``, an
+  integer scaling their channel counts). The others don't: ``vgg`` takes its block layout
+  ``arch``, ``densenet`` its ``growth`` rate and ``blocks``, and ``lenet`` is fixed.
 """
 
 from __future__ import annotations

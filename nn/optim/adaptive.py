@@ -2,7 +2,9 @@
 
 Each follows PyTorch's documented algorithm step for step: where ``eps`` is added,
 how the bias corrections enter, the state names (``exp_avg``, ``square_avg``, ...).
-Updates are in-place NumPy with one scratch array per parameter and step.
+Updates are in-place NumPy; their temporaries are views of a scratch buffer the optimizer
+keeps and reuses (``Optimizer._scratch``), so a step allocates no parameter-sized arrays
+(except ``g + weight_decay * p`` for L2 weight decay).
 
 The seed notes' exponentially weighted average ``v = β v + (1 - β) θ`` is the
 building block: RMSprop averages ``g²``, Adam averages ``g`` and ``g²`` and corrects
@@ -74,7 +76,7 @@ class Adagrad(Optimizer):
         state["step"] += 1
         g = _l2(p, g, group["weight_decay"])
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        s, scratch = state["sum"], np.empty_like(p)
+        s, (scratch,) = state["sum"], self._scratch(p)
         _accumulate_square(s, g, 1, scratch)
         np.sqrt(s, out=scratch)
         scratch += group["eps"]
@@ -126,7 +128,7 @@ class RMSprop(Optimizer):
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         state["step"] += 1
         g = _l2(p, g, group["weight_decay"])
-        alpha, v, scratch = group["alpha"], state["square_avg"], np.empty_like(p)
+        alpha, v, (scratch,) = group["alpha"], state["square_avg"], self._scratch(p)
         _accumulate_square(v, g, alpha, scratch)
         if group["centered"]:
             mean = state["grad_avg"]
@@ -180,7 +182,7 @@ class Adadelta(Optimizer):
         g = _l2(p, g, group["weight_decay"])
         rho, eps = group["rho"], group["eps"]
         v, u = state["square_avg"], state["acc_delta"]
-        delta, scratch = np.empty_like(p), np.empty_like(p)
+        delta, scratch = self._scratch(p, 2)
         _accumulate_square(v, g, rho, scratch)
         np.add(v, eps, out=scratch)
         np.sqrt(scratch, out=scratch)  # std
@@ -243,7 +245,7 @@ class Adam(Optimizer):
                 p *= 1 - lr * wd
         else:
             g = _l2(p, g, wd)
-        m, v, scratch = state["exp_avg"], state["exp_avg_sq"], np.empty_like(p)
+        m, v, (scratch,) = state["exp_avg"], state["exp_avg_sq"], self._scratch(p)
         np.subtract(g, m, out=scratch)  # m += (1 - β1) (g - m): PyTorch's lerp
         scratch *= 1 - beta1
         m += scratch

@@ -17,6 +17,8 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
+from ..utils import _zero_grad
+
 __all__ = ["Optimizer", "required"]
 
 
@@ -48,6 +50,9 @@ class Optimizer:
     def __init__(self, params: Any, defaults: dict[str, Any]):
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
+        # see _scratch: temporaries for the updates, reused; not state, never saved
+        self._scratch_flat: dict[np.dtype, np.ndarray] = {}
+        self._scratch_views: dict[tuple, list[np.ndarray]] = {}
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -104,12 +109,7 @@ class Optimizer:
     # ---------------------------------------------------------------- the update
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients (to None by default, or to zeros in place)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad.data[...] = 0
+        _zero_grad((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if one is given."""
@@ -141,6 +141,25 @@ class Optimizer:
 
     def _init_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
         return {}
+
+    def _scratch(self, p: np.ndarray, count: int = 1) -> list[np.ndarray]:
+        """``count`` temporary arrays shaped like ``p``, for one update's intermediate results.
+
+        They are views of one flat buffer per dtype, as large as the largest request so far
+        and shared by every parameter at every step, so updates allocate nothing per call (and
+        the memory is that of the largest parameter, not of all). Their contents never outlive
+        an update: they are not state and not in ``state_dict``.
+        """
+        key = (p.shape, p.dtype, count)
+        views = self._scratch_views.get(key)
+        if views is None:
+            n = p.size
+            flat = self._scratch_flat.get(p.dtype)
+            if flat is None or flat.size < count * n:  # grow; views of the old buffer are let go
+                flat = self._scratch_flat[p.dtype] = np.empty(count * n, p.dtype)
+                self._scratch_views = {k: v for k, v in self._scratch_views.items() if k[1] != p.dtype}
+            views = self._scratch_views[key] = [flat[i * n : (i + 1) * n].reshape(p.shape) for i in range(count)]
+        return views
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update ``p`` in place from its gradient ``g`` (never modify ``g``)."""

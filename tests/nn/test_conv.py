@@ -13,19 +13,28 @@ import nn
 import nn.functional as F
 from autograd import Tensor
 
-torch = pytest.importorskip("torch")
-TF = torch.nn.functional
 TOL = {"rtol": 1e-9, "atol": 1e-10}
 
 
-def _t(a, grad=True):
+@pytest.fixture(scope="module")
+def torch():
+    """PyTorch, for the comparisons only: without it they skip and every other test still runs."""
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def TF(torch):
+    return torch.nn.functional
+
+
+def _t(torch, a, grad=True):
     return torch.tensor(a, requires_grad=grad)
 
 
-def _both(ours, theirs, arrays, rng):
+def _both(torch, ours, theirs, arrays, rng):
     """Run both on the same float64 arrays; compare outputs and all input gradients."""
     xs = [Tensor(a, requires_grad=True) for a in arrays]
-    ts = [_t(a) for a in arrays]
+    ts = [_t(torch, a) for a in arrays]
     out, tout = ours(*xs), theirs(*ts)
     np.testing.assert_allclose(out.data, tout.detach().numpy(), **TOL)
     g = rng.standard_normal(out.shape)
@@ -46,12 +55,13 @@ def _both(ours, theirs, arrays, rng):
         (4, 3, 2, False),
     ],
 )
-def test_conv2d_matches_torch(rng, kernel, stride, padding, bias):
+def test_conv2d_matches_torch(torch, TF, rng, kernel, stride, padding, bias):
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     arrays = [rng.standard_normal((3, 2, 9, 8)), rng.standard_normal((4, 2, kh, kw))]
     if bias:
         arrays.append(rng.standard_normal(4))
     _both(
+        torch,
         lambda *a: F.conv2d(*a[:2], a[2] if bias else None, stride, padding),
         lambda *a: TF.conv2d(*a[:2], a[2] if bias else None, stride, padding),
         arrays,
@@ -59,7 +69,7 @@ def test_conv2d_matches_torch(rng, kernel, stride, padding, bias):
     )
 
 
-def test_stacked_convs_and_pools_match_torch(rng):
+def test_stacked_convs_and_pools_match_torch(torch, TF, rng):
     """Later layers see non-contiguous (batch-innermost) activations: results must not change."""
 
     def net(f, x, w1, b1, w2, b2):
@@ -68,37 +78,40 @@ def test_stacked_convs_and_pools_match_torch(rng):
         return f.conv2d(h, w2[:, :3] if f is TF else ag.getitem(w2, (slice(None), slice(0, 3))), None, 2)
 
     arrays = [rng.standard_normal(s) for s in [(4, 2, 10, 12), (3, 2, 3, 3), (3,), (3, 3, 3, 3), (3,)]]
-    _both(lambda *a: net(F, *a), lambda *a: net(TF, *a), arrays, rng)
+    _both(torch, lambda *a: net(F, *a), lambda *a: net(TF, *a), arrays, rng)
 
 
 @pytest.mark.parametrize("memory", [(0, 1, 2, 3), (1, 2, 3, 0), (1, 0, 2, 3), (3, 2, 1, 0)])
-def test_any_memory_layout_of_the_input_gives_the_same_results(rng, memory):
+def test_any_memory_layout_of_the_input_gives_the_same_results(torch, TF, rng, memory):
     """Inputs that are permuted views (batch innermost, ...) take other copy orders inside."""
     shape = (3, 2, 7, 6)
     x = rng.standard_normal(tuple(shape[a] for a in memory)).transpose(np.argsort(memory))
     assert x.shape == shape
     w, b = rng.standard_normal((4, 2, 3, 2)), rng.standard_normal(4)
-    _both(lambda *a: F.conv2d(*a, stride=(2, 1)), lambda *a: TF.conv2d(*a, stride=(2, 1)), [x, w, b], rng)
-    _both(lambda a: F.max_pool2d(a, 3, 2), lambda a: TF.max_pool2d(a, 3, 2), [x], rng)
-    _both(lambda a: F.avg_pool2d(a, 2, 1, 1), lambda a: TF.avg_pool2d(a, 2, 1, 1), [x], rng)
+    _both(torch, lambda *a: F.conv2d(*a, stride=(2, 1)), lambda *a: TF.conv2d(*a, stride=(2, 1)), [x, w, b], rng)
+    _both(torch, lambda a: F.max_pool2d(a, 3, 2), lambda a: TF.max_pool2d(a, 3, 2), [x], rng)
+    _both(torch, lambda a: F.avg_pool2d(a, 2, 1, 1), lambda a: TF.avg_pool2d(a, 2, 1, 1), [x], rng)
 
 
 @pytest.mark.parametrize("kernel, stride, padding", [(2, None, 0), (3, 2, 1), ((3, 2), (1, 2), (1, 0)), (3, 1, 0)])
-def test_max_and_avg_pool_match_torch(rng, kernel, stride, padding):
+def test_max_and_avg_pool_match_torch(torch, TF, rng, kernel, stride, padding):
     x = rng.standard_normal((2, 3, 9, 8))  # continuous values: no tied maxima
     _both(
+        torch,
         lambda a: F.max_pool2d(a, kernel, stride, padding),
         lambda a: TF.max_pool2d(a, kernel, stride, padding),
         [x],
         rng,
     )
     _both(
+        torch,
         lambda a: F.avg_pool2d(a, kernel, stride, padding),
         lambda a: TF.avg_pool2d(a, kernel, stride, padding),
         [x],
         rng,
     )
     _both(
+        torch,
         lambda a: F.avg_pool2d(a, kernel, stride, padding, count_include_pad=False),
         lambda a: TF.avg_pool2d(a, kernel, stride, padding, count_include_pad=False),
         [x],
@@ -107,18 +120,18 @@ def test_max_and_avg_pool_match_torch(rng, kernel, stride, padding):
 
 
 @pytest.mark.parametrize("p, kernel, stride", [(2, 2, None), (3, (2, 3), 1), (1.5, 3, 2)])
-def test_lp_pool_matches_torch(rng, p, kernel, stride):
+def test_lp_pool_matches_torch(torch, TF, rng, p, kernel, stride):
     x = rng.uniform(0.5, 2.0, (2, 3, 7, 8))
-    _both(lambda a: F.lp_pool2d(a, p, kernel, stride), lambda a: TF.lp_pool2d(a, p, kernel, stride), [x], rng)
+    _both(torch, lambda a: F.lp_pool2d(a, p, kernel, stride), lambda a: TF.lp_pool2d(a, p, kernel, stride), [x], rng)
 
 
 @pytest.mark.parametrize("size", [1, (3, 4), (5, 3), (None, 2), (7, 8)])
-def test_adaptive_avg_pool_matches_torch(rng, size):
+def test_adaptive_avg_pool_matches_torch(torch, TF, rng, size):
     x = rng.standard_normal((2, 3, 9, 8))
-    _both(lambda a: F.adaptive_avg_pool2d(a, size), lambda a: TF.adaptive_avg_pool2d(a, size), [x], rng)
+    _both(torch, lambda a: F.adaptive_avg_pool2d(a, size), lambda a: TF.adaptive_avg_pool2d(a, size), [x], rng)
 
 
-def test_modules_match_torch_with_same_weights(rng):
+def test_modules_match_torch_with_same_weights(torch, rng):
     pairs = [
         (nn.Conv2d(3, 5, (3, 2), stride=2, padding=1), torch.nn.Conv2d(3, 5, (3, 2), stride=2, padding=1)),
         (nn.Conv2d(3, 2, 1, bias=False), torch.nn.Conv2d(3, 2, 1, bias=False)),
@@ -133,7 +146,7 @@ def test_modules_match_torch_with_same_weights(rng):
         theirs.double()
         ours.load_state_dict(torch_state(theirs))
         ours.double()
-        xa, xt = Tensor(x, requires_grad=True), _t(x)
+        xa, xt = Tensor(x, requires_grad=True), _t(torch, x)
         out, tout = ours(xa), theirs(xt)
         np.testing.assert_allclose(out.data, tout.detach().numpy(), **TOL, err_msg=repr(ours))
         out.sum().backward()
@@ -255,7 +268,7 @@ def test_no_python_loop_over_positions_or_batch():
 
 
 # ============================================================ LeNet against PyTorch
-def _lenets():
+def _lenets(torch):
     ours = nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Conv2d(6, 16, 5), nn.Sigmoid(),
         nn.AvgPool2d(2, 2), nn.Flatten(), nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(),
@@ -270,9 +283,9 @@ def _lenets():
     return ours, theirs
 
 
-def test_lenet_loads_torch_weights_and_trains_like_torch(rng):
+def test_lenet_loads_torch_weights_and_trains_like_torch(torch, TF, rng):
     torch.manual_seed(0)
-    ours, theirs = _lenets()
+    ours, theirs = _lenets(torch)
     ours.load_state_dict(torch_state(theirs))
     x = rng.standard_normal((16, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 16)
@@ -294,3 +307,74 @@ def test_lenet_loads_torch_weights_and_trains_like_torch(rng):
         assert loss.item() == pytest.approx(tloss.item(), rel=1e-5)
     for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
         np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+# ============================================================ PyTorch's argument order; what is not implemented
+def test_avg_pool_takes_ceil_mode_fourth_and_count_include_pad_fifth(rng):
+    x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)))
+    exclude = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    # positionally, as PyTorch: (kernel_size, stride, padding, ceil_mode, count_include_pad)
+    np.testing.assert_array_equal(F.avg_pool2d(x, 3, 1, 1, False, False).data, exclude.data)
+    np.testing.assert_array_equal(nn.AvgPool2d(3, 1, 1, False, False)(x).data, exclude.data)
+    assert not nn.AvgPool2d(3, 1, 1, False, False).count_include_pad
+    # the old 4th argument no longer silently means count_include_pad: it is ceil_mode
+    np.testing.assert_array_equal(F.avg_pool2d(x, 3, 1, 1, False).data, F.avg_pool2d(x, 3, 1, 1).data)
+    with pytest.raises(NotImplementedError, match=r"AvgPool2d: ceil_mode=True is not implemented"):
+        nn.AvgPool2d(3, 1, 1, True)
+    with pytest.raises(NotImplementedError, match=r"avg_pool2d: ceil_mode=True"):
+        F.avg_pool2d(x, 3, 1, 1, True)
+
+
+def test_max_pool_accepts_pytorchs_arguments_at_their_defaults(rng):
+    x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)))
+    expected = F.max_pool2d(x, 3, 2, 1).data
+    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1, 1, False, False)(x).data, expected)
+    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1, dilation=(1, 1))(x).data, expected)
+    for kwargs, name in [({"dilation": 2}, "dilation=2"), ({"return_indices": True}, "return_indices=True"),
+                         ({"ceil_mode": True}, "ceil_mode=True")]:  # fmt: skip
+        with pytest.raises(NotImplementedError, match=f"MaxPool2d: {name} is not implemented"):
+            nn.MaxPool2d(3, **kwargs)
+
+
+def test_conv2d_keeps_bias_sixth_and_rejects_dilation_and_groups():
+    assert nn.Conv2d(2, 4, 3, 1, 0, False).bias is None  # the API's order: bias is the 6th argument
+    assert nn.Conv2d(2, 4, 3, dilation=1, groups=1).weight.shape == (4, 2, 3, 3)
+    with pytest.raises(NotImplementedError, match=r"Conv2d: dilation=2 is not implemented \(only dilation=1\)"):
+        nn.Conv2d(2, 4, 3, dilation=2)
+    with pytest.raises(NotImplementedError, match=r"Conv2d: dilation=\(1, 2\)"):
+        nn.Conv2d(2, 4, 3, dilation=(1, 2))
+    with pytest.raises(NotImplementedError, match=r"Conv2d: groups=2 is not implemented"):
+        nn.Conv2d(2, 4, 3, groups=2)
+    with pytest.raises(TypeError):
+        nn.Conv2d(2, 4, 3, 1, 0, True, 2)  # dilation and groups are keyword-only
+
+
+def test_pooling_signatures_follow_torch(torch):
+    import inspect
+
+    for name in ("MaxPool2d", "AvgPool2d"):
+        ours = list(inspect.signature(getattr(nn, name)).parameters)
+        theirs = list(inspect.signature(getattr(torch.nn, name)).parameters)
+        assert ours == theirs[: len(ours)], name
+    ours = list(inspect.signature(F.avg_pool2d).parameters)[:6]
+    assert ours == ["input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"]
+
+
+def test_pool_modules_check_their_arguments_when_built():
+    with pytest.raises(ValueError, match=r"MaxPool2d: padding \(2, 2\) must be at most half the kernel size"):
+        nn.MaxPool2d(2, padding=2)
+    assert nn.LPPool2d(2, 3).stride == (3, 3) and nn.AvgPool2d((2, 3)).stride == (2, 3)  # stride defaults
+
+
+def test_modules_format_their_error_label_only_when_raising(rng):
+    """The ``Conv2d(...)`` label in error messages is built when one is raised, not on every forward."""
+    x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)))
+    modules = [nn.Conv2d(2, 3, 3), nn.MaxPool2d(2), nn.AvgPool2d(2), nn.LPPool2d(2, 2), nn.AdaptiveAvgPool2d(2)]
+    for m in modules:
+        calls = []
+        object.__setattr__(m, "extra_repr", lambda calls=calls: calls.append(1) or "labelled")
+        m(x)
+        assert calls == [], type(m).__name__
+        with pytest.raises(ValueError, match=rf"{type(m).__name__}\(labelled\)"):
+            m(ag.zeros(2, 2))  # the error still names the layer
+        assert calls == [1]

@@ -78,9 +78,6 @@ def test_functional_outputs_are_in_the_graph(rng):
 
 
 # ============================================================ clipping
-torch_available = pytest.importorskip  # (torch is only needed by the comparisons below)
-
-
 def _grads(rng, shapes):
     params = [Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
     for p in params:

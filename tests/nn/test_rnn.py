@@ -325,6 +325,25 @@ def test_dropout_between_layers():
         nn.LSTM(3, 5, dropout=0.2)
 
 
+def test_python_list_inputs_take_the_default_dtype(rng):
+    """Lists become float32 (the default dtype), as ``autograd.tensor`` makes them, not float64."""
+    x = rng.standard_normal((3, 2, 4)).tolist()
+    for m in (nn.RNN(4, 5), nn.GRU(4, 5), nn.LSTM(4, 5)):
+        out, _ = m(x)
+        assert out.dtype == np.float32, type(m).__name__
+        np.testing.assert_allclose(out.data, m(np.asarray(x, np.float32))[0].data, rtol=1e-6)
+    for cell in (nn.RNNCell(4, 5), nn.GRUCell(4, 5), nn.LSTMCell(4, 5)):
+        out = cell(x[0])
+        assert (out[0] if isinstance(out, tuple) else out).dtype == np.float32, type(cell).__name__
+    assert nn.GRU(4, 5)(np.ones((3, 4), np.int64))[0].dtype == np.float32  # integer codes: the weights' dtype
+
+
+def test_cell_prepare_returns_input_and_states_only():
+    cell = nn.LSTMCell(3, 4)
+    x, states = cell._prepare(np.zeros((2, 3), np.float32), None, ("hx", "cx"))
+    assert x.shape == (2, 3) and [s.shape for s in states] == [(2, 4), (2, 4)]
+
+
 # ============================================================ the engine primitive the layers rely on
 def test_unbind_and_split_gradients(rng):
     """autograd.unbind/split: one multi-output node; unused pieces get zero gradient; second order works."""

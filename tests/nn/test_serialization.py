@@ -103,3 +103,13 @@ def test_save_writes_a_temp_file_then_renames(tmp_path, monkeypatch):
     nn.save({"x": ag.ones(2)}, tmp_path / "a.npz")
     assert calls[0] == "fsync" and calls[1] == ("replace", str(tmp_path))  # same directory: an atomic rename
     assert nn.load(tmp_path / "a.npz")["x"].tolist() == [1.0, 1.0]
+
+
+def test_saved_checkpoints_follow_the_umask(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    mask = os.umask(0o022)
+    try:
+        nn.save({"w": np.ones(2)}, path)
+    finally:
+        os.umask(mask)
+    assert (path.stat().st_mode & 0o777) == 0o644
