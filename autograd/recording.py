@@ -34,16 +34,19 @@ def _wrap(data: Any, node: Node | None, requires_grad: bool) -> Tensor:
     return t
 
 
-def _record(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | None, out: Any) -> Tensor:
-    """Wrap ``out`` in a Tensor whose ``grad_fn`` is a new node for this op call."""
+def _output(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | None, out: Any, record: Any) -> Tensor:
+    """Wrap ``out`` in a Tensor; when ``record`` is true its ``grad_fn`` is a new node for this call."""
     if graph.ANOMALY:
         _check_finite(out, op, "forward", None)
-    node = Node(op, parents, inputs, args, params, out)
     t = _new(Tensor)
     t._data = out
-    t.requires_grad = True
-    t._node = node
     t._vc = None
+    if record:
+        t._node = Node(op, parents, inputs, args, params, out)
+        t.requires_grad = True
+    else:
+        t._node = None
+        t.requires_grad = False
     if op.view:
         _mark_view(t, inputs[0])
     return t
@@ -66,20 +69,6 @@ def _mark_view(t: Tensor, base: Any) -> None:
         t._base = base._base if base._base is not None else base
         if t._node is not None:
             t._node.out_vc = t._vc
-
-
-def _plain(op: Op, inputs: tuple, out: Any) -> Tensor:
-    """Wrap ``out`` without recording (nothing requires grad, or under no_grad)."""
-    if graph.ANOMALY:
-        _check_finite(out, op, "forward", None)
-    t = _new(Tensor)
-    t._data = out
-    t.requires_grad = False
-    t._node = None
-    t._vc = None
-    if op.view:
-        _mark_view(t, inputs[0])
-    return t
 
 
 def _as_output(out: Any) -> Any:
@@ -119,9 +108,7 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
         out = _as_output(op.forward(*raw, **params) if params else op.forward(*raw))
     except (ValueError, IndexError, TypeError) as e:
         raise _op_error(op, raw, e) from None
-    if needs_grad and graph.GRAD_ENABLED:
-        return _record(op, args, tuple(raw), tuple(parents), params, out)
-    return _plain(op, args, out)
+    return _output(op, args, tuple(raw), tuple(parents), params, out, needs_grad and graph.GRAD_ENABLED)
 
 
 def apply1(op: Op, x: Tensor) -> Tensor:
@@ -133,9 +120,8 @@ def apply1(op: Op, x: Tensor) -> Tensor:
         out = op.forward(xd)
     except (ValueError, TypeError) as e:
         raise _op_error(op, (xd,), e) from None
-    if x.requires_grad and graph.GRAD_ENABLED:
-        return _record(op, (x,), (xd,), (x._node or x,), None, out)
-    return _plain(op, (x,), out)
+    record = x.requires_grad and graph.GRAD_ENABLED
+    return _output(op, (x,), (xd,), ((x._node or x),) if record else (None,), None, out, record)
 
 
 def apply2(op: Op, x: Any, y: Any) -> Tensor:
@@ -163,9 +149,8 @@ def apply2(op: Op, x: Any, y: Any) -> Tensor:
         out = op.forward(xd, yd)
     except (ValueError, TypeError) as e:
         raise _op_error(op, (xd, yd), e) from None
-    if (px is not None or py is not None) and graph.GRAD_ENABLED:
-        return _record(op, (x, y), (xd, yd), (px, py), None, out)
-    return _plain(op, (x, y), out)
+    record = (px is not None or py is not None) and graph.GRAD_ENABLED
+    return _output(op, (x, y), (xd, yd), (px, py), None, out, record)
 
 
 def _plain_scalar(v: Any) -> Any:

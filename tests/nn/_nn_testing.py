@@ -43,3 +43,16 @@ def module_gradcheck(module: Any, *inputs: Any, **kwargs: Any) -> Any:
 def torch_state(tmodule: Any) -> dict[str, np.ndarray]:
     """A PyTorch module's state_dict converted to NumPy arrays."""
     return {k: v.detach().cpu().numpy() for k, v in tmodule.state_dict().items()}
+
+
+def compare_with_torch(torch: Any, ours: Any, theirs: Any, x: np.ndarray, rng: np.random.Generator, tol: dict) -> Any:
+    """Run ``ours`` and ``theirs`` on ``x``; assert the same output and, for one random output
+    gradient, the same input gradient. Returns our output (its graph has run backward)."""
+    xa, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, tout = ours(xa), theirs(xt)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), **tol)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), **tol)
+    return out

@@ -16,17 +16,6 @@ from autograd import Tensor
 TOL = {"rtol": 1e-9, "atol": 1e-10}
 
 
-@pytest.fixture(scope="module")
-def torch():
-    """PyTorch, for the comparisons only: without it they skip and every other test still runs."""
-    return pytest.importorskip("torch")
-
-
-@pytest.fixture(scope="module")
-def TF(torch):
-    return torch.nn.functional
-
-
 def _t(torch, a, grad=True):
     return torch.tensor(a, requires_grad=grad)
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from _nn_testing import module_gradcheck, torch_state
+from _nn_testing import compare_with_torch, module_gradcheck, torch_state
 
 import autograd as ag
 import nn
@@ -16,25 +16,13 @@ from autograd import Tensor
 TOL = {"rtol": 1e-9, "atol": 1e-10}
 
 
-@pytest.fixture(scope="module")
-def torch():
-    """PyTorch, for the comparisons only: without it they skip and every other test still runs."""
-    return pytest.importorskip("torch")
-
-
 def _compare_module(torch, ours, theirs, x, rng, tol=TOL, load=True):
     """Same output, input gradient and parameter gradients as the PyTorch module (float64)."""
     theirs.double()
     ours.double()
     if load:
         ours.load_state_dict(torch_state(theirs))
-    xa, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, tout = ours(xa), theirs(xt)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), **tol)
-    g = rng.standard_normal(out.shape)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), **tol)
+    compare_with_torch(torch, ours, theirs, x, rng, tol)
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(p.grad.data, theirs_params[name].grad.numpy(), **tol, err_msg=name)

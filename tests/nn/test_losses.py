@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _nn_testing import compare_with_torch
 
 import autograd as ag
 import nn
@@ -14,27 +15,9 @@ TOL = {"rtol": 1e-9, "atol": 1e-11}
 REDUCTIONS = ["mean", "sum", "none"]
 
 
-@pytest.fixture(scope="module")
-def torch():
-    """PyTorch, for the comparisons only: without it they skip and every other test still runs."""
-    return pytest.importorskip("torch")
-
-
-@pytest.fixture(scope="module")
-def TF(torch):
-    return torch.nn.functional
-
-
 def _both(torch, ours, theirs, x, rng, tol=TOL):
     """Compare loss values and the gradient with respect to the prediction ``x``."""
-    xa, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, tout = ours(xa), theirs(xt)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), **tol)
-    g = rng.standard_normal(out.shape)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), **tol)
-    return out
+    return compare_with_torch(torch, ours, theirs, x, rng, tol)
 
 
 # ============================================================ agreement with PyTorch

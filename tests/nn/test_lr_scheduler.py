@@ -13,11 +13,6 @@ from nn.optim import lr_scheduler
 T_MAX = 7
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
 def _two_group_optimizer(make, params_a, params_b):
     return make([{"params": params_a}, {"params": params_b, "lr": 0.5}], lr=0.1, momentum=0.9)
 

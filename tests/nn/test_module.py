@@ -11,11 +11,6 @@ import nn
 from nn import optim
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
 class TiedLM:
     """A language model whose output layer reuses the embedding matrix (weight tying), in either library."""
 

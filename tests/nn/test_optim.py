@@ -15,11 +15,6 @@ SHAPES = [(4, 3), (3,), (), (2, 2, 2)]
 STEPS = 6
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
 def _grad(p: np.ndarray, t: int) -> np.ndarray:
     """A gradient that depends on the parameter (so any divergence grows) and on the step."""
     return np.sin(3 * p) + 0.5 * np.cos(p * (t + 1)) + 0.1 * p

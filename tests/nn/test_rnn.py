@@ -13,11 +13,6 @@ import nn
 SEQ, BATCH, N_IN, HIDDEN = 5, 3, 4, 6
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
 def _copy_weights(ours: nn.Module, theirs) -> None:
     """Load a torch module's state dict (as NumPy) into ours: names and shapes must agree."""
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
