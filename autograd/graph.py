@@ -19,13 +19,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+_ndarray = np.ndarray
+
 # --------------------------------------------------------------------------- state
 # Plain module globals: they are read on every recorded op, so they must be cheap.
 GRAD_ENABLED = True  # flipped by no_grad / enable_grad
 ANOMALY = False  # detect_anomaly(): check every output and gradient for NaN/inf
 TRACE = False  # record the user's source line on every node (anomaly, gradcheck)
 INPLACE_EPOCH = 0  # bumped by every in-place write to a Tensor
-SCOPE: tuple = ()  # the nn.Modules whose forward is running, outermost first
+SCOPE: Any = ()  # a Scope: the nn.Modules whose forward is running, outermost first (() outside any)
 RECORD_GRADS = False  # record_gradients(): every node keeps its output gradient after backward
 KEEP_GRADS_UPTO = 4096  # otherwise only gradients this small are kept (for drawings)
 _next_seq = itertools.count().__next__
@@ -67,14 +69,48 @@ def _set_scope(scope: tuple) -> tuple:
     return previous
 
 
-class Scope(tuple):
-    """A ``node.scope``: the modules whose forward was running, outermost first (a tuple).
+class Scope:
+    """A ``node.scope``: the modules whose forward was running, outermost first.
 
-    Each entry into :class:`module_scope` makes a new one, whose ``parent`` is the scope of
-    the enclosing call: drawings tell apart two calls of the same module this way.
+    It reads as a tuple (``len``, indexing, slicing, iteration, ``==``). Each call of a
+    module makes one, linked to the scope of the enclosing call (``parent``): drawings tell
+    apart two calls of the same module this way. Making one costs a single small object
+    (it happens on every module call); the tuple of modules is built when first read.
+
+    >>> s = Scope("layer", Scope("model", ()))
+    >>> s == ("model", "layer"), s[-1], s.parent[-1]
+    (True, 'layer', 'model')
     """
 
-    parent: tuple = ()
+    __slots__ = ("owner", "parent", "_modules")
+
+    def __init__(self, owner: Any, parent: tuple | Scope):
+        self.owner, self.parent, self._modules = owner, parent, None
+
+    @property
+    def modules(self) -> tuple:
+        modules = self._modules
+        if modules is None:
+            modules = self._modules = (*self.parent, self.owner)
+        return modules
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.modules[i]
+
+    def __iter__(self) -> Any:
+        return iter(self.modules)
+
+    def __eq__(self, other: object) -> bool:
+        return self.modules == (other.modules if isinstance(other, Scope) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.modules)
+
+    def __repr__(self) -> str:
+        return f"Scope{self.modules!r}"
 
 
 class record_gradients:
@@ -121,9 +157,7 @@ class module_scope:
         self.owner = owner
 
     def __enter__(self) -> None:
-        scope = Scope(SCOPE + (self.owner,))
-        scope.parent = SCOPE
-        self.previous = _set_scope(scope)
+        self.previous = _set_scope(Scope(self.owner, SCOPE))
 
     def __exit__(self, *exc: object) -> None:
         _set_scope(self.previous)
@@ -254,7 +288,7 @@ class Node:
 
     __slots__ = (
         "op", "parents", "inputs", "args", "params", "out", "seq", "epoch", "scope",
-        "grad", "released", "__dict__", "__weakref__",
+        "grad", "released", "_meta", "__dict__", "__weakref__",
     )  # fmt: skip
     # Rarely set: class defaults, so creating a node doesn't pay for them.
     trace: str | None = None
@@ -262,7 +296,7 @@ class Node:
     retained: Any = None
     out_vc: list | None = None  # version counter of the output tensor, once it has one
     multi_output = False  # several outputs, each taken out by a ``Select`` node (split, Functions)
-    _meta: tuple | None = None
+    _meta: tuple  # (shape, dtype) once ``out`` is dropped; a slot, set only then
     label: str | None = None  # the name given to the output tensor (``t.name = ...``), for drawings
     const_inputs: dict | None = None  # after release: inputs without a gradient, for drawings
 
@@ -305,20 +339,19 @@ class Node:
         Inputs that get no gradient (data, constants) stay described in ``const_inputs``,
         so the graph can still be drawn with them.
         """
-        parents = self.parents
-        if (
-            self.inputs is not None
-            and parents
-            and (parents[-1] is None or parents[0] is None or len(parents) > 2 and any(p is None for p in parents))
-        ):
-            self.const_inputs = _describe_constants(parents, self.inputs, self.args)
-        self.inputs = self.args = None
+        if self.inputs is not None:
+            parents = self.parents  # (``None in parents`` would compare leaf Tensors elementwise)
+            for p in parents:
+                if p is None:
+                    self.const_inputs = _describe_constants(parents, self.inputs, self.args)
+                    break
+            self.inputs = self.args = None
         self.released = True
-        ctx = self.op.ctx  # a user Function's: what it saved, and its last gradients
-        if ctx is not None:
-            ctx._saved, self.op._cache = (), None
+        op = self.op
+        if op.ctx is not None:  # a user Function's: what it saved, and its last gradients
+            op.ctx._saved, op._cache = (), None
         out = self.out
-        if type(out) is np.ndarray and out.size > KEEP_VALUES_UPTO:
+        if type(out) is _ndarray and out.size > KEEP_VALUES_UPTO:
             self._meta = (out.shape, out.dtype)
             self.out = None
 

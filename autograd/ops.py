@@ -35,6 +35,11 @@ def _mask(cond: Any, like: Any) -> np.ndarray:
     return np.asarray(cond).astype(_raw(like).dtype)
 
 
+# The ufuncs' own reductions, for the hot spots below: ``.sum()``/``.max()`` go through a
+# Python wrapper that costs more than the work on a small array (same results).
+_sum, _max = np.add.reduce, np.maximum.reduce
+
+
 # ============================================================ elementwise, binary
 # Operators (not ufunc calls) as forwards: on NumPy scalars they are 20x faster.
 add = Op("add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g, saves="")
@@ -258,14 +263,14 @@ logsumexp = Op(
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
+    e = np.exp(x - _max(x, axis, keepdims=True))
+    e /= _sum(e, axis, keepdims=True)
     return e
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = x - x.max(axis=axis, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = x - _max(x, axis, keepdims=True)
+    shifted -= np.log(_sum(np.exp(shifted), axis, keepdims=True))
     return shifted
 
 
@@ -285,15 +290,24 @@ log_softmax = Op(
 
 def _cross_entropy(x: np.ndarray, target: np.ndarray, reduction: str) -> Any:
     """Softmax cross-entropy of logits ``x`` (N, C) against class indices (N,), never overflowing."""
-    shifted = x - x.max(axis=1, keepdims=True)
-    losses = np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(target)), target]
-    return losses.mean() if reduction == "mean" else losses.sum() if reduction == "sum" else losses
+    shifted = x - _max(x, 1, keepdims=True)
+    losses = np.log(_sum(np.exp(shifted), 1))
+    losses -= shifted[np.arange(len(target)), target]
+    if reduction == "mean":  # as .mean() computes it (a float32 sum, then one division)
+        return losses.dtype.type(_sum(losses, 0) / len(losses)) if len(losses) else losses.mean()
+    return _sum(losses, 0) if reduction == "sum" else losses
 
 
 def _cross_entropy_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, reduction: str) -> Any:
     """softmax(x) - onehot(target), scaled by the loss gradient (per row for 'none')."""
+    rows = np.arange(len(target))
+    if type(x) is np.ndarray:  # first-order backward: the same formula, in place on one array
+        p = _softmax(x, 1)
+        p[rows, target] -= 1
+        p *= g / len(target) if reduction == "mean" else g if reduction == "sum" else g.reshape(-1, 1)
+        return p
     onehot = np.zeros(x.shape, _raw(x).dtype)
-    onehot[np.arange(len(target)), target] = 1
+    onehot[rows, target] = 1
     scale = g / len(target) if reduction == "mean" else g if reduction == "sum" else reshape(g, shape=(-1, 1))
     return (softmax(x, axis=1) - onehot) * scale
 

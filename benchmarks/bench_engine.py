@@ -10,6 +10,9 @@
    cross-entropy, SGD): graphgrad vs PyTorch vs the same step written by hand in NumPy,
    twice: ``numpy-by-hand`` with in-place tricks (``reference_numpy.MLPReference``) and
    ``numpy-plain``, one new array per operation as most hand-written code does.
+   Each column runs in its own processes; ``paired`` also alternates the graphgrad and
+   numpy-by-hand steps back to back in one process and takes the median ratio over pairs,
+   which this machine's speed drift (up to +-25% within minutes) barely moves.
 """
 
 from __future__ import annotations
@@ -17,11 +20,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import allocator_note, compare, print_table, time_calls, use_system_malloc, worker_main  # noqa: E402
+from common import (  # noqa: E402
+    allocator_note,
+    compare,
+    print_pairs,
+    print_table,
+    time_calls,
+    time_pairs,
+    use_system_malloc,
+    worker_main,
+)  # fmt: skip
 
 # ----------------------------------------------------------------------------- per-op
 SIZES = [2, 16, 16, 1]
@@ -132,7 +145,7 @@ def _mlp_data() -> tuple[list, list, np.ndarray, np.ndarray]:
     return ws, bs, x, y
 
 
-def mlp_graphgrad(repeat: int) -> dict:
+def _mlp_graphgrad_step() -> Callable[[], None]:
     import autograd as ag
 
     ws, bs, x_np, y_np = _mlp_data()
@@ -140,19 +153,38 @@ def mlp_graphgrad(repeat: int) -> dict:
     x = ag.Tensor(x_np)
 
     def step() -> None:
+        for p in params:  # clear the last step's gradients first, as zero_grad() in a training loop
+            p.grad = None
         h = x
         for i in range(0, len(params), 2):
             h = ag.linear(h, params[i], params[i + 1])
             if i < len(params) - 2:
                 h = h.relu()
         loss = ag.cross_entropy(h, y_np)  # fused, as the PyTorch and NumPy columns
-        for p in params:
-            p.grad = None
         loss.backward()
         for p in params:  # SGD, in place on the raw arrays (outside the graph)
             p.data -= LR * p.grad.data
 
-    return {"ms": 1e3 * float(np.median(time_calls(step, repeat, warmup=5)))}
+    return step
+
+
+def _mlp_numpy_step() -> Callable[[], None]:
+    """The same step written by hand in NumPy (``reference_numpy.MLPReference``, shared with bench_nn.py)."""
+    from reference_numpy import MLP_LAYERS, MLPReference
+
+    ws, bs, x, y = _mlp_data()
+    params = {f"{key}.{kind}": a for key, w, b in zip(MLP_LAYERS, ws, bs) for kind, a in (("weight", w), ("bias", b))}
+    net = MLPReference(params)
+    return lambda: net.step(x, y, LR)
+
+
+def mlp_graphgrad(repeat: int) -> dict:
+    return {"ms": 1e3 * float(np.median(time_calls(_mlp_graphgrad_step(), repeat, warmup=5)))}
+
+
+def mlp_pairs(repeat: int) -> dict:
+    """graphgrad and numpy-by-hand steps alternated in one process (``common.time_pairs``)."""
+    return time_pairs(_mlp_graphgrad_step(), _mlp_numpy_step(), repeat)
 
 
 def mlp_torch(repeat: int) -> dict:
@@ -163,14 +195,14 @@ def mlp_torch(repeat: int) -> dict:
     x, y = torch.tensor(x_np), torch.tensor(y_np)
 
     def step() -> None:
+        for p in params:
+            p.grad = None
         h = x
         for i in range(0, len(params), 2):
             h = torch.nn.functional.linear(h, params[i], params[i + 1])
             if i < len(params) - 2:
                 h = h.relu()
         loss = torch.nn.functional.cross_entropy(h, y)
-        for p in params:
-            p.grad = None
         loss.backward()
         with torch.no_grad():
             for p in params:
@@ -180,13 +212,7 @@ def mlp_torch(repeat: int) -> dict:
 
 
 def mlp_numpy(repeat: int) -> dict:
-    """The same step written by hand in NumPy (``reference_numpy.MLPReference``, shared with bench_nn.py)."""
-    from reference_numpy import MLP_LAYERS, MLPReference
-
-    ws, bs, x, y = _mlp_data()
-    params = {f"{key}.{kind}": a for key, w, b in zip(MLP_LAYERS, ws, bs) for kind, a in (("weight", w), ("bias", b))}
-    net = MLPReference(params)
-    return {"ms": 1e3 * float(np.median(time_calls(lambda: net.step(x, y, LR), repeat, warmup=5)))}
+    return {"ms": 1e3 * float(np.median(time_calls(_mlp_numpy_step(), repeat, warmup=5)))}
 
 
 def mlp_numpy_plain(repeat: int) -> dict:
@@ -224,6 +250,7 @@ WORKLOADS = {
         "pytorch": mlp_torch,
         "numpy-by-hand": mlp_numpy,
         "numpy-plain": mlp_numpy_plain,
+        "paired": mlp_pairs,
     },  # fmt: skip
 }
 REPEATS = {"per-op": 7, "depth": 7, "mlp-step": 200}
@@ -262,7 +289,8 @@ def main() -> None:
                 base = res.get(ref, {}).get("ms")
                 if gg and base:
                     verdict = "met" if gg <= 1.1 * base else "NOT met"
-                    print(f"  graphgrad / {ref}: {gg / base:.2f}x -> within 1.1x: {verdict}")
+                    print(f"  columns: graphgrad / {ref}: {gg / base:.2f}x -> within 1.1x: {verdict}")
+            print_pairs(res, "paired", "numpy-by-hand", 1.1)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,11 @@ Columns: graphgrad (public ``nn`` API only), PyTorch (``torch.nn``), and numpy-b
 (PyTorch state-dict names) and the same batch, and each reports the loss of its first two
 steps (``loss0`` before any update, ``loss1`` after one): equal values mean the three do the
 same computation. Each framework runs in its own process, alternating (``common.py``); a
-column's time is the median step over its repeats, then the median over processes.
+column's time is the median step over its repeats, then the median over processes. For
+the MLP, whose target is relative to numpy-by-hand, ``paired`` also alternates the
+graphgrad and numpy-by-hand steps back to back in one process and takes the median ratio
+over pairs: this machine's speed drifts by up to +-25% within minutes, which moves the
+ratio of two columns measured at different times, but not the ratio within a pair.
 
 Every worker runs with the same malloc settings: graphgrad's (``autograd/allocator.py``,
 applied by ``import autograd``) by default, glibc's defaults with ``--system-malloc``.
@@ -30,12 +34,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_numpy as ref  # noqa: E402
-from common import allocator_note, compare, print_table, time_calls, use_system_malloc, worker_main  # noqa: E402
+from common import (  # noqa: E402
+    allocator_note,
+    compare,
+    print_pairs,
+    print_table,
+    time_calls,
+    time_pairs,
+    use_system_malloc,
+    worker_main,
+)  # fmt: skip
 
 LR = 0.1
 SEED = {"mlp": 10, "lenet": 11, "gru": 12}
@@ -83,7 +97,7 @@ def _graphgrad_model(workload: str) -> object:
     return GRULM()
 
 
-def _graphgrad(workload: str, repeat: int) -> dict:
+def _graphgrad_step(workload: str) -> Callable[[], float]:
     import autograd as ag
     import nn
 
@@ -104,7 +118,16 @@ def _graphgrad(workload: str, repeat: int) -> dict:
         opt.step()
         return loss.item()
 
-    return _measure(step, repeat)
+    return step
+
+
+def _graphgrad(workload: str, repeat: int) -> dict:
+    return _measure(_graphgrad_step(workload), repeat)
+
+
+def _pairs(workload: str, repeat: int) -> dict:
+    """graphgrad and numpy-by-hand steps alternated in one process (``common.time_pairs``)."""
+    return time_pairs(_graphgrad_step(workload), _numpy_step(workload), repeat)
 
 
 # ----------------------------------------------------------------------------- PyTorch
@@ -162,10 +185,14 @@ def _torch(workload: str, repeat: int) -> dict:
 _REFERENCE = {"mlp": ref.MLPReference, "lenet": ref.LeNetReference, "gru": ref.GRULMReference}
 
 
-def _numpy(workload: str, repeat: int) -> dict:
+def _numpy_step(workload: str) -> Callable[[], float]:
     params, x, y = _setup(workload)
     net = _REFERENCE[workload](params)
-    return _measure(lambda: net.step(x, y, LR), repeat)
+    return lambda: net.step(x, y, LR)
+
+
+def _numpy(workload: str, repeat: int) -> dict:
+    return _measure(_numpy_step(workload), repeat)
 
 
 def _column(fn: object, workload: str) -> object:
@@ -176,6 +203,7 @@ WORKLOADS = {
     w: {"graphgrad": _column(_graphgrad, w), "pytorch": _column(_torch, w), "numpy-by-hand": _column(_numpy, w)}
     for w in ("mlp", "lenet", "gru")
 }
+WORKLOADS["mlp"]["paired"] = _column(_pairs, "mlp")  # its target is relative to numpy-by-hand
 REPEATS = {"mlp": 200, "lenet": 60, "gru": 20}
 TITLES = {
     "mlp": "MLP 784-256-128-10 training step (batch 128, float32)",
@@ -233,6 +261,7 @@ def main() -> None:
         reference, _, target = TARGETS[name]
         print_table(TITLES[name], res, reference, target)
         _verdict(name, res)
+        print_pairs(res, "paired", reference, TARGETS[name][1])
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"\nload average at the end: {load}")
 

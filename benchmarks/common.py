@@ -36,6 +36,56 @@ def time_calls(step: Callable[[], Any], repeat: int, warmup: int = 2) -> list[fl
     return times
 
 
+def time_pairs(
+    step: Callable[[], Any], reference: Callable[[], Any], repeat: int, block: int = 10, warmup: int = 5
+) -> dict:
+    """Alternate two steps in one process, in blocks of ``block`` back-to-back steps each.
+
+    ``repeat`` steps of each in all. Returns both median step times (``ms``, ``reference_ms``)
+    and ``ratio``: the median over neighbouring blocks of (median ``step`` time in its
+    block / median ``reference`` time in the next). This VM's speed drifts by up to +-25%
+    within minutes; two neighbouring blocks run within a few tens of milliseconds, at the
+    same speed, so this ratio is far steadier than one of medians taken at different
+    times. Blocks, not single alternating steps: within a block each step follows one of
+    its own kind, as in a training loop, so neither pays for the other evicting its
+    working set from the caches.
+    """
+    for _ in range(warmup):
+        step()
+        reference()
+    clock = time.perf_counter
+    times, ref_times, ratios = [], [], []
+    for _ in range(max(1, repeat // block)):
+        pair = []
+        for fn, out in ((step, times), (reference, ref_times)):
+            t = []
+            for _ in range(block):
+                t0 = clock()
+                fn()
+                t.append(clock() - t0)
+            out.extend(t)
+            pair.append(statistics.median(t))
+        ratios.append(pair[0] / pair[1])
+    return {
+        "ms": 1e3 * statistics.median(times),
+        "reference_ms": 1e3 * statistics.median(ref_times),
+        "ratio": statistics.median(ratios),
+    }
+
+
+def print_pairs(results: dict[str, dict], name: str, reference: str, factor: float) -> None:
+    """The paired ratio of ``name`` (``time_pairs`` in each process; median over processes)."""
+    r = results.get(name)
+    if r is None or "error" in r:
+        return
+    verdict = "met" if r["ratio"] <= factor else "NOT met"
+    print(
+        f"  paired, in one process ({r['pairs']} steps each, alternating blocks of 10, x {r['processes']} "
+        f"processes): graphgrad / "
+        f"{reference} = {r['ratio']:.3f} (per process {r['ratios']}) -> within {factor}x: {verdict}"
+    )
+
+
 ALLOCATOR_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "autograd", "allocator.py")
 
 
@@ -100,13 +150,17 @@ def compare(
                 continue
             merged = dict(good[0])
             merged["ms"] = statistics.median(r["ms"] for r in good)
+            if "ratio" in merged:  # a paired measurement (time_pairs)
+                merged["ratios"] = " ".join(f"{r['ratio']:.3f}" for r in good)
+                merged["ratio"] = statistics.median(r["ratio"] for r in good)
+                merged["pairs"], merged["processes"] = repeat, len(good)
             results[workload][fw] = merged
     return results
 
 
 def print_table(title: str, results: dict[str, dict], reference: str, target: str) -> None:
     print(f"\n{title}")
-    rows = [(fw, r) for fw, r in results.items()]
+    rows = [(fw, r) for fw, r in results.items() if "ratio" not in r]  # paired ones: print_pairs
     base = results.get(reference, {}).get("ms")
     for fw, r in rows:
         if "error" in r:

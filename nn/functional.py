@@ -333,10 +333,14 @@ def cross_entropy(
     if (
         x.ndim == 2 and weight is None and t.dtype.kind in "iu" and t.shape == x.shape[:1]
         and reduction in ("mean", "sum", "none") and not 0 <= ignore_index < x.shape[1]
-        and (t.size == 0 or (t.min() >= 0 and t.max() < x.shape[1]))
+        and (t.size == 0 or t.dtype.kind == "u" or t.min() >= 0)
     ):  # fmt: skip
-        # the common case: one fused, stable primitive (gradient softmax - onehot)
-        return ag.apply(ag.ops.cross_entropy, (x,), {"target": t, "reduction": reduction})
+        # the common case: one fused, stable primitive (gradient softmax - onehot). A class
+        # >= C makes its indexing raise; the general path below then names the bad target.
+        try:
+            return ag.apply(ag.ops.cross_entropy, (x,), {"target": t, "reduction": reduction})
+        except IndexError:
+            pass
     logp = ag.log_softmax(x, dim=0 if x.ndim == 1 else 1)
     if t.dtype.kind == "f":  # class probabilities
         _same_shape(x, ag.as_tensor(target), "cross_entropy")

@@ -12,6 +12,8 @@ from autograd import Parameter, Tensor, graph, no_grad
 
 from .utils import _zero_grad
 
+_Scope = graph.Scope
+
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys"]
 
 
@@ -83,10 +85,17 @@ class Module:
         self._non_persistent.discard(name)
 
     def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: parameters, buffers and child modules (every
+        # forward reads them, so the common case, a parameter, comes first and loops nowhere).
         d = self.__dict__
-        for store in ("_parameters", "_buffers", "_modules"):
-            if store in d and name in d[store]:
-                return d[store][name]
+        params = d.get("_parameters")
+        if params is not None:
+            if name in params:
+                return params[name]
+            if name in d["_buffers"]:
+                return d["_buffers"][name]
+            if name in d["_modules"]:
+                return d["_modules"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
@@ -121,9 +130,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # autograd.module_scope(self), inlined: this runs for every layer of every forward.
         previous = graph.SCOPE
-        scope = graph.Scope(previous + (self,))
-        scope.parent = previous
-        graph.SCOPE = scope
+        graph.SCOPE = _Scope(self, previous)
         try:
             return self.forward(*args, **kwargs)
         finally:

@@ -77,10 +77,10 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
 def _zero_grad(parameters: Iterable[Tensor], set_to_none: bool = True) -> None:
     """Clear gradients: to None, or to zeros in place with ``set_to_none=False`` (not recorded)."""
     for p in parameters:
-        if set_to_none or p.grad is None:
-            p.grad = None
+        if set_to_none or p._grad is None:
+            p._grad = None
         else:
-            p.grad.data[...] = 0
+            p._grad.data[...] = 0
 
 
 def _set(g: Tensor, value: Any) -> None:

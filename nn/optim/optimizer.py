@@ -117,16 +117,18 @@ class Optimizer:
         if closure is not None:
             with ag.enable_grad():
                 loss = closure()
+        updated: list[Tensor] = []
         with ag.no_grad():
             for group in self.param_groups:
-                self._step_group(group)
-            # the parameters changed in place: graphs that saved them can't backward any more
-            ag.mark_modified(*(p for group in self.param_groups for p in group["params"] if p.grad is not None))
+                self._step_group(group, updated)
+        # the parameters changed in place: graphs that saved them can't backward any more
+        ag.mark_modified(*updated)
         return loss
 
-    def _step_group(self, group: dict[str, Any]) -> None:
+    def _step_group(self, group: dict[str, Any], updated: list[Tensor]) -> None:
+        states, update = self.state, self._update
         for p in group["params"]:
-            grad = p.grad
+            grad = p._grad
             if grad is None:
                 continue
             data, g = p.data, grad.data
@@ -134,10 +136,11 @@ class Optimizer:
                 raise RuntimeError(
                     f"{type(self).__name__}: gradient of shape {g.shape} for a parameter of {data.shape}"
                 )
-            state = self.state.get(p)
+            state = states.get(p)
             if state is None:
-                state = self.state[p] = self._init_state(data, group)
-            self._update(data, g, state, group)
+                state = states[p] = self._init_state(data, group)
+            update(data, g, state, group)
+            updated.append(p)
 
     def _init_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
         return {}
