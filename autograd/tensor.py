@@ -65,6 +65,8 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
+        if value is self._data:  # ``t.data -= x`` wrote in place and assigns the same array back
+            return
         value = value._data if isinstance(value, Tensor) else value
         arr = np.asarray(value)
         check_supported(arr, "Tensor.data")
