@@ -299,4 +299,5 @@ def mark_modified(*tensors: Tensor) -> None:
     """
     epoch = graph._bump_epoch()
     for t in tensors:
-        _version_box(t)[0] = epoch
+        box = t._vc
+        (box if box is not None else _version_box(t))[0] = epoch

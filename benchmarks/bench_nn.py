@@ -224,8 +224,11 @@ def _verdict(workload: str, res: dict) -> None:
     if "graphgrad" in ms:
         ratios = "  ".join(f"{ms['graphgrad'] / ms[fw]:.2f}x {fw}" for fw in ("pytorch", "numpy-by-hand") if fw in ms)
         reference, factor, _ = TARGETS[workload]
-        met = reference in ms and ms["graphgrad"] <= factor * ms[reference]
-        print(f"  graphgrad: {ratios}  -> within {factor}x of {reference}: {'met' if met else 'NOT met'}")
+        if "paired" in res:  # the target's reference runs in the same process: its verdict is the paired ratio
+            print(f"  graphgrad: {ratios} (medians taken at different times; the verdict is paired)")
+        else:
+            met = reference in ms and ms["graphgrad"] <= factor * ms[reference]
+            print(f"  graphgrad: {ratios}  -> within {factor}x of {reference}: {'met' if met else 'NOT met'}")
         if workload == "lenet" and "numpy-by-hand" in ms:
             faster = ms["graphgrad"] < ms["numpy-by-hand"]
             print(f"  graphgrad faster than numpy-by-hand: {'yes' if faster else 'no'}")

@@ -46,6 +46,25 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
 
+    def _step_group(self, group: dict[str, Any], updated: list) -> None:
+        if group["momentum"] != 0 or group["weight_decay"] != 0:
+            return super()._step_group(group, updated)
+        # plain SGD, the common case: the same update, without a call per parameter
+        lr, states = group["lr"], self.state
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            data, g = p.data, grad.data
+            if g.shape != data.shape:
+                raise RuntimeError(
+                    f"{type(self).__name__}: gradient of shape {g.shape} for a parameter of {data.shape}"
+                )
+            if p not in states:
+                states[p] = {}
+            data -= lr * g
+            updated.append(p)
+
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         owned = False  # g is a temporary of ours, which may be overwritten
