@@ -88,22 +88,30 @@ def _check_fresh(t: Tensor) -> None:
 
 def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
     """Run primitive ``op`` on ``args`` (Tensors or raw values); record it if needed."""
+    raw = []
+    parents = []
     needs_grad = False
     for a in args:
         if isinstance(a, Tensor):
             if a._vc is not None:
                 _check_fresh(a)
+            raw.append(a._data)
             if a.requires_grad:
                 needs_grad = True
-    raw = tuple([a._data if isinstance(a, Tensor) else a for a in args])
+                parents.append(a._node or a)
+            else:
+                parents.append(None)
+        else:
+            raw.append(a)
+            parents.append(None)
     try:
-        out = _as_output(op.forward(*raw, **params) if params else op.forward(*raw))
+        out = op.forward(*raw, **params) if params else op.forward(*raw)
     except (ValueError, IndexError, TypeError) as e:
         raise _op_error(op, raw, e) from None
-    if needs_grad and graph.GRAD_ENABLED:
-        parents = tuple([(a._node or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args])
-        return _output(op, args, raw, parents, params, out, True)
-    return _output(op, args, raw, (), params, out, False)
+    if type(out) is not _ndarray and not isinstance(out, _generic):
+        out = np.asarray(out)  # outputs are ndarrays, or NumPy scalars for 0-d results
+    record = needs_grad and graph.GRAD_ENABLED
+    return _output(op, args, tuple(raw), tuple(parents) if record else (), params, out, record)
 
 
 def apply1(op: Op, x: Tensor) -> Tensor:
