@@ -9,7 +9,7 @@ differentiated with the new values afterwards.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -130,6 +130,15 @@ class Optimizer:
 
     def _step_group(self, group: dict[str, Any], updated: list[Tensor]) -> None:
         states, update = self.state, self._update
+        for p, data, g in self._with_grads(group):
+            state = states.get(p)
+            if state is None:
+                state = states[p] = self._init_state(data, group)
+            update(data, g, state, group)
+            updated.append(p)
+
+    def _with_grads(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
+        """``(parameter, its array, its gradient's array)`` for each parameter of ``group`` with a gradient."""
         for p in group["params"]:
             grad = p._grad
             if grad is None:
@@ -139,11 +148,7 @@ class Optimizer:
                 raise RuntimeError(
                     f"{type(self).__name__}: gradient of shape {g.shape} for a parameter of {data.shape}"
                 )
-            state = states.get(p)
-            if state is None:
-                state = states[p] = self._init_state(data, group)
-            update(data, g, state, group)
-            updated.append(p)
+            yield p, data, g
 
     def _init_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
         return {}

@@ -51,17 +51,9 @@ class SGD(Optimizer):
             return super()._step_group(group, updated)
         # plain SGD, the common case: the same update, without a call per parameter
         lr, states = group["lr"], self.state
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            data, g = p.data, grad.data
-            if g.shape != data.shape:
-                raise RuntimeError(
-                    f"{type(self).__name__}: gradient of shape {g.shape} for a parameter of {data.shape}"
-                )
+        for p, data, g in self._with_grads(group):
             if p not in states:
-                states[p] = {}
+                states[p] = self._init_state(data, group)
             data -= lr * g
             updated.append(p)
 
