@@ -87,6 +87,16 @@ def test_other_shape_errors_name_the_op():
         _raises(exc, fn, *fragments)
 
 
+def test_cross_entropy_targets_are_checked():
+    x = leaf((2, 3))
+    for target in (np.array([0, 3]), np.array([-1, 0]), np.array([0, 7], np.uint8)):
+        _raises(IndexError, lambda t=target: ag.cross_entropy(x, t), "cross_entropy()", "[0, 3)")
+    _raises(TypeError, lambda: ag.cross_entropy(x, np.array([0.0, 1.0])), "cross_entropy()", "integer classes")
+    _raises(ValueError, lambda: ag.cross_entropy(x, np.array([0, 1, 2])), "cross_entropy()", "(2, 3)", "(3,)")
+    _raises(ValueError, lambda: ag.cross_entropy(x, np.array([0, 1]), reduction="avg"), "reduction", "'avg'")
+    assert x.grad is None  # nothing was recorded or computed
+
+
 # ------------------------------------------------------------------ dtypes
 @pytest.mark.parametrize(
     "make",

@@ -243,6 +243,20 @@ def test_graph_recorded_before_step_is_stale_after_it():
         y.backward()
 
 
+@pytest.mark.parametrize(
+    "make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), optim.Adam]
+)
+def test_gradient_that_no_longer_fits_its_parameter(make):
+    p = nn.Parameter(np.ones(2))
+    opt = make([p])
+    (p * p).sum().backward()
+    p.data = np.ones(3)  # replaced after backward: the (2,) gradient no longer fits
+    with pytest.raises(RuntimeError, match=r"gradient of shape \(2,\) for a parameter of \(3,\)"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.ones(3))  # nothing was updated
+    assert ag.is_grad_enabled()  # and recording is back on
+
+
 def test_bad_arguments():
     p = nn.Parameter(np.ones(2))
     with pytest.raises(TypeError, match="single Tensor"):
