@@ -78,7 +78,7 @@ def _as_output(out: Any) -> Any:
 
 def _check_fresh(t: Tensor) -> None:
     """Refuse a view whose base was overwritten in place after the view was taken."""
-    if t._base is not None and t._node is not None and t._vc[0] > t._node.epoch:
+    if t._node is not None and t._vc[0] > t._node.epoch:
         raise RuntimeError(
             f"a view (shape {t.shape}, made by '{t._node.op.name}') is used after the tensor it views was "
             "modified in place: its values changed but its recorded history did not, so its gradient would "
@@ -93,7 +93,7 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
     needs_grad = False
     for a in args:
         if isinstance(a, Tensor):
-            if a._vc is not None:
+            if a._base is not None:  # a view: were its base's values overwritten since?
                 _check_fresh(a)
             raw.append(a._data)
             if a.requires_grad:
@@ -117,7 +117,7 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
 def apply1(op: Op, x: Tensor) -> Tensor:
     """``apply`` for a one-input op without parameters (the hot path)."""
     xd = x._data
-    if x._vc is not None:
+    if x._base is not None:
         _check_fresh(x)
     try:
         out = op.forward(xd)
@@ -132,14 +132,14 @@ def apply2(op: Op, x: Any, y: Any) -> Tensor:
     if isinstance(x, Tensor):
         xd = x._data
         px = (x._node or x) if x.requires_grad else None
-        if x._vc is not None:
+        if x._base is not None:
             _check_fresh(x)
     else:
         xd, px = x, None
     if isinstance(y, Tensor):
         yd = y._data
         py = (y._node or y) if y.requires_grad else None
-        if y._vc is not None:
+        if y._base is not None:
             _check_fresh(y)
     else:
         yd, py = y, None
