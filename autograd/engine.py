@@ -229,10 +229,8 @@ def _sweep_inner(
         if targets is not None:
             if leaf in targets:
                 targets[leaf] = g
-        elif leaf._grad is None and type(g) is ndarray and not create_graph and g.base is None and g.flags.writeable:
-            leaf._grad = _wrap(g, None, False)  # the common case of _accumulate: a fresh array becomes .grad
-        else:
-            _accumulate(leaf, g, create_graph)
+            continue
+        _accumulate(leaf, g, create_graph)
 
 
 def _observe(node: Node, g: Any, create_graph: bool, targets: dict | None) -> Any:

@@ -258,9 +258,8 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
-    xs, ws = x._data.shape, weight.shape
+    x = as_tensor(x)
+    xs, ws = x.shape, weight.shape
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(
             f"linear: input of shape {xs} has {xs[-1] if xs else 0} features, "

@@ -565,9 +565,7 @@ def _linear_dw(g: Any, x: Any) -> Any:
 
 def _linear_db(g: Any, b: Any) -> Any:
     """Bias gradient: summed over the batch axes (the engine sums any others)."""
-    if g.ndim == 2 and b.ndim == 1:
-        return _sum(g, 0) if type(g) is np.ndarray else g.sum(0)
-    return g
+    return g.sum(0) if g.ndim == 2 and b.ndim == 1 else g
 
 
 # The rules use operators (@, .T, .sum), not primitive calls: the linear layers of every

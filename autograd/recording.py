@@ -105,11 +105,9 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
             raw.append(a)
             parents.append(None)
     try:
-        out = op.forward(*raw, **params) if params else op.forward(*raw)
+        out = _as_output(op.forward(*raw, **params) if params else op.forward(*raw))
     except (ValueError, IndexError, TypeError) as e:
         raise _op_error(op, raw, e) from None
-    if type(out) is not _ndarray and not isinstance(out, _generic):
-        out = np.asarray(out)  # outputs are ndarrays, or NumPy scalars for 0-d results
     record = needs_grad and graph.GRAD_ENABLED
     return _output(op, args, tuple(raw), tuple(parents) if record else (), params, out, record)
 

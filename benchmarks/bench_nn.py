@@ -35,6 +35,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -72,19 +73,10 @@ def _measure(step: object, repeat: int) -> dict:
     return {"ms": 1e3 * float(np.median(times)), "loss0": f"{losses[0]:.6f}", "loss1": f"{losses[1]:.6f}"}
 
 
-# ----------------------------------------------------------------------------- graphgrad
-def _graphgrad_model(workload: str) -> object:
-    import nn
-    from nn import models
-
-    if workload == "mlp":
-        return models.mlp((784, 256, 128, 10))
-    if workload == "lenet":
-        return models.lenet()
+def _gru_lm(nn: Any) -> Any:
+    """One-hot input -> GRU -> Linear on every step, built from ``nn`` (graphgrad's or PyTorch's)."""
 
     class GRULM(nn.Module):
-        """One-hot input -> GRU -> Linear on every step."""
-
         def __init__(self) -> None:
             super().__init__()
             self.rnn = nn.GRU(ref.GRU_VOCAB, ref.GRU_HIDDEN)
@@ -95,6 +87,18 @@ def _graphgrad_model(workload: str) -> object:
             return self.head(out)
 
     return GRULM()
+
+
+# ----------------------------------------------------------------------------- graphgrad
+def _graphgrad_model(workload: str) -> object:
+    import nn
+    from nn import models
+
+    if workload == "mlp":
+        return models.mlp((784, 256, 128, 10))
+    if workload == "lenet":
+        return models.lenet()
+    return _gru_lm(nn)
 
 
 def _graphgrad_step(workload: str) -> Callable[[], float]:
@@ -144,18 +148,7 @@ def _torch_model(workload: str) -> object:
             nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
             nn.Flatten(), nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10),
         )  # fmt: skip
-
-    class GRULM(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.rnn = nn.GRU(ref.GRU_VOCAB, ref.GRU_HIDDEN)
-            self.head = nn.Linear(ref.GRU_HIDDEN, ref.GRU_VOCAB)
-
-        def forward(self, x: object) -> object:
-            out, _ = self.rnn(x)
-            return self.head(out)
-
-    return GRULM()
+    return _gru_lm(nn)
 
 
 def _torch(workload: str, repeat: int) -> dict:

@@ -27,7 +27,7 @@ class ReLU(Module):
     """``max(x, 0)``."""
 
     def forward(self, x: Any) -> Tensor:
-        return x.relu() if type(x) is Tensor else F.relu(x)
+        return F.relu(x)
 
 
 class LeakyReLU(Module):

@@ -21,9 +21,6 @@ from .module import Module, Parameter
 __all__ = ["Linear", "Flatten", "Identity", "Dropout", "Embedding", "BatchNorm1d", "BatchNorm2d"]
 
 
-_apply, _linear = ag.apply, ag.ops.linear
-
-
 def _param(*shape: int) -> Parameter:
     return Parameter(np.empty(shape, ag.get_default_dtype()))
 
@@ -73,8 +70,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Any) -> Tensor:
-        if type(x) is not Tensor:
-            x = ag.as_tensor(x)
+        x = ag.as_tensor(x)
         shape = x.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
@@ -83,7 +79,7 @@ class Linear(Module):
             )
         # shapes are checked: record the primitive directly (ag.linear would check them again)
         bias = self.bias
-        return _apply(_linear, (x, self.weight) if bias is None else (x, self.weight, bias))
+        return ag.apply(ag.ops.linear, (x, self.weight) if bias is None else (x, self.weight, bias))
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -101,8 +97,6 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Any) -> Tensor:
-        if self.start_dim == 1 and self.end_dim == -1 and type(x) is Tensor and x._data.ndim == 2:
-            return x  # already (batch, features): nothing to merge (the common case before a Linear)
         return F.flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
