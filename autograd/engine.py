@@ -9,6 +9,7 @@ visited.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -160,7 +161,7 @@ def _sweep_inner(
     owned: set[int] = set()
 
     pop, push, node_type, ndarray = heappop, heappush, Node, _ndarray  # locals: this loop is the hot path
-    keep_upto = None if graph.RECORD_GRADS else graph.KEEP_GRADS_UPTO  # node.grad: what drawings show
+    keep_upto = sys.maxsize if graph.RECORD_GRADS else graph.KEEP_GRADS_UPTO  # node.grad: what drawings show
     while heap:
         node = pop(heap)[1]
         g = pending.pop(node)
@@ -168,7 +169,8 @@ def _sweep_inner(
             owned.discard(id(g))
         if node.hooks or node.retained is not None or targets is not None:
             g = _observe(node, g, create_graph, targets)
-        if node.released:
+        args = node.args
+        if args is None:
             raise RuntimeError(
                 f"trying to backward through the graph a second time (at '{node.op.name}'): its saved values "
                 "were freed by the first backward. Specify retain_graph=True on the first backward "
@@ -178,25 +180,42 @@ def _sweep_inner(
             _check_versions(node)
         if create_graph:
             data = g._data if isinstance(g, Tensor) else g
-            node.grad = data if keep_upto is None or type(data) is not ndarray or data.size <= keep_upto else None
+            node.grad = data if type(data) is not ndarray or data.size <= keep_upto else None
             ans, args = _wrap(node.out, node, True), node.inputs
         else:
-            node.grad = g if keep_upto is None or type(g) is not ndarray or g.size <= keep_upto else None
-            ans, args = node.out, node.args
-        rules, params = node.op.vjps, node.params
+            node.grad = g if type(g) is not ndarray or g.size <= keep_upto else None
+            ans = node.out
+        op = node.op
+        rules, params, nargs = op.vjps, node.params, len(args)
+        if op.residual and not create_graph:
+            params = {**params, "residual": node.residual} if params else {"residual": node.residual}
 
         i = -1
         for parent in node.parents:
             i += 1
-            if parent is None or (needed is not None and parent not in needed):
+            if parent is None or needed is not None and parent not in needed:
                 continue
-            gi = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
+            # The usual arities spelled out: a call with *args costs more than many rules do.
+            if params:
+                gi = rules[i](g, ans, *args, **params)
+            elif nargs == 2:
+                gi = rules[i](g, ans, args[0], args[1])
+            elif nargs == 1:
+                gi = rules[i](g, ans, args[0])
+            elif nargs == 3:
+                gi = rules[i](g, ans, args[0], args[1], args[2])
+            else:
+                gi = rules[i](g, ans, *args)
             if gi is None:
                 continue
             is_node = type(parent) is node_type
             ref = parent.out if is_node else parent._data
-            # Same NumPy scalar type: same shape and dtype. Otherwise check both.
-            if type(gi) is not type(ref) or type(gi) is ndarray and (gi.shape != ref.shape or gi.dtype != ref.dtype):
+            # Same shape and dtype as the input (the usual case), or brought to them here. (A
+            # node without its output: released, or an op with several outputs.)
+            if type(gi) is ndarray:
+                if ref is None or gi.shape != ref.shape or gi.dtype != ref.dtype:
+                    gi = _fit(gi, parent, node.op.name, create_graph)
+            elif type(gi) is not type(ref):
                 if type(gi) is Slot:  # one output's share of a multi-output op
                     prev = pending.get(parent)
                     pending[parent] = gi if prev is None else prev + gi
@@ -207,18 +226,18 @@ def _sweep_inner(
             if anomaly:
                 _check_finite(gi._data if create_graph else gi, node.op, f"backward (gradient for input {i})", node)
             prev = pending.get(parent)
-            if prev is not None:
-                if type(prev) is ndarray and id(prev) in owned:
-                    prev += gi
-                else:
-                    total = pending[parent] = prev + gi
-                    if type(total) is ndarray:
-                        owned.add(id(total))
-            elif is_node:
+            if prev is None:
+                if is_node:
+                    push(heap, (-parent.seq, parent))
+                elif gi is g:  # a leaf: never alias a gradient that is also going elsewhere
+                    gi = _own(gi)
                 pending[parent] = gi
-                push(heap, (-parent.seq, parent))
-            else:  # a leaf: never alias a gradient that is also going elsewhere
-                pending[parent] = _own(gi) if gi is g else gi
+            elif type(prev) is ndarray and id(prev) in owned:
+                prev += gi
+            else:
+                total = pending[parent] = prev + gi
+                if type(total) is ndarray:
+                    owned.add(id(total))
         if not retain_graph:
             node.release()
 
@@ -230,7 +249,11 @@ def _sweep_inner(
             if leaf in targets:
                 targets[leaf] = g
             continue
-        _accumulate(leaf, g, create_graph)
+        # The usual first gradient of a training step: a fresh array becomes .grad as it is.
+        if leaf._grad is None and type(g) is ndarray and g.base is None and not create_graph and g.flags.writeable:
+            leaf._grad = _wrap(g, None, False)
+        else:
+            _accumulate(leaf, g, create_graph)
 
 
 def _observe(node: Node, g: Any, create_graph: bool, targets: dict | None) -> Any:

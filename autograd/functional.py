@@ -258,8 +258,9 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
-    x = as_tensor(x)
-    xs, ws = x.shape, weight.shape
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    xs, ws = x._data.shape, np.shape(weight._data if isinstance(weight, Tensor) else weight)
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(
             f"linear: input of shape {xs} has {xs[-1] if xs else 0} features, "
@@ -522,8 +523,8 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy(): reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     # Classes >= C make the forward's indexing raise; only negative ones (which would index
-    # from the end) need a check of their own.
-    if not t.size or t.dtype.kind == "u" or t.min() >= 0:
+    # from the end) need a check of their own. (argmin: a fraction of min()'s fixed cost.)
+    if not t.size or t.dtype.kind == "u" or t[t.argmin()] >= 0:
         try:
             return apply(ops.cross_entropy, (x,), {"target": t, "reduction": reduction})
         except IndexError:

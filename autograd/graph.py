@@ -209,9 +209,15 @@ class Op:
     share memory with their first input: when it does, the output shares the input's
     version counter, and once the base is overwritten in place the view can no longer
     be used as an input (its values changed, its recorded history did not).
+
+    ``residual=True``: ``forward`` returns ``(output, residual)``, where the residual is
+    something computed on the way that the first-order rules reuse instead of computing it
+    again (cross-entropy's exponentials). The node keeps it until backward releases it; rules
+    get it as the keyword ``residual`` (``None`` under ``create_graph``, where they compute on
+    Tensors). Such ops are recorded through ``apply``.
     """
 
-    __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output")
+    __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual")
     ctx = None  # user Functions' ops (function.FunctionOp) carry their ctx here
 
     def __init__(
@@ -222,6 +228,7 @@ class Op:
         argnum_vjp: Callable[..., Any] | None = None,
         saves: str = "inputs output",
         view: bool = False,
+        residual: bool = False,
     ):
         self.name = name
         self.forward = forward
@@ -230,6 +237,7 @@ class Op:
         self.view = view
         self.saves_inputs = "inputs" in saves
         self.saves_output = "output" in saves
+        self.residual = residual
 
     def vjp(self, i: int, g: Any, ans: Any, args: tuple, params: dict | None = None) -> Any:
         """Gradient for input ``i`` (what the engine computes for each edge)."""
@@ -244,7 +252,8 @@ class Op:
         for a in args:
             if isinstance(a, _Tensor):
                 return _apply(self, args, params)
-        return self.forward(*args, **params)
+        out = self.forward(*args, **params)
+        return out[0] if self.residual else out
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -288,7 +297,7 @@ class Node:
 
     __slots__ = (
         "op", "parents", "inputs", "args", "params", "out", "seq", "epoch", "scope",
-        "grad", "released", "_meta", "__dict__", "__weakref__",
+        "grad", "_meta", "__dict__", "__weakref__",
     )  # fmt: skip
     # Rarely set: class defaults, so creating a node doesn't pay for them.
     trace: str | None = None
@@ -298,6 +307,7 @@ class Node:
     multi_output = False  # several outputs, each taken out by a ``Select`` node (split, Functions)
     _meta: tuple  # (shape, dtype) once ``out`` is dropped; a slot, set only then
     label: str | None = None  # the name given to the output tensor (``t.name = ...``), for drawings
+    residual: Any = None  # what the forward of a ``residual`` op kept for its rules
     const_inputs: dict | None = None  # after release: inputs without a gradient, for drawings
 
     def __init__(self, op: Op, parents: tuple, inputs: tuple, args: tuple, params: dict | None, out: Any):
@@ -311,7 +321,6 @@ class Node:
         self.epoch = INPLACE_EPOCH
         self.scope = SCOPE
         self.grad = None
-        self.released = False
         if TRACE:
             self.trace = user_frame()
 
@@ -333,22 +342,29 @@ class Node:
         """PyTorch-style view of the edges: ``(parent, 0)`` pairs."""
         return tuple((p, 0) for p in self.parents)
 
+    @property
+    def released(self) -> bool:
+        """True once a non-retaining backward dropped the saved values."""
+        return self.args is None
+
     def release(self) -> None:
         """Drop saved arrays; keep the structure, and outputs of up to 64 elements.
 
         Inputs that get no gradient (data, constants) stay described in ``const_inputs``,
         so the graph can still be drawn with them.
         """
-        if self.inputs is not None:
-            parents = self.parents  # (``None in parents`` would compare leaf Tensors elementwise)
-            for p in parents:
-                if p is None:
-                    self.const_inputs = _describe_constants(parents, self.inputs, self.args)
-                    break
-            self.inputs = self.args = None
-        self.released = True
+        args = self.args
+        if args is None:
+            return
+        for p in self.parents:  # (``None in parents`` would compare leaf Tensors elementwise)
+            if p is None:
+                self.const_inputs = _describe_constants(self.parents, self.inputs, args)
+                break
+        self.inputs = self.args = None
         op = self.op
-        if op.ctx is not None:  # a user Function's: what it saved, and its last gradients
+        if op.residual:
+            self.residual = None
+        elif op.ctx is not None:  # a user Function's: what it saved, and its last gradients
             op.ctx._saved, op._cache = (), None
         out = self.out
         if type(out) is _ndarray and out.size > KEEP_VALUES_UPTO:

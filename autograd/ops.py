@@ -164,7 +164,7 @@ def _leaky_slope(x: Any, slope: float) -> np.ndarray:
 sigmoid = Op("sigmoid", _sigmoid, lambda g, ans, x: g * ans * (1 - ans), saves="output")
 softplus = Op("softplus", _softplus, lambda g, ans, x: g * sigmoid(x), saves="inputs")
 # Kinks: relu'(0) = 0, leaky_relu'(0) = slope, |x|'(0) = 0, clamp' = 1 on the bounds.
-relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, ans, x: g * (_raw(x) > 0), saves="inputs")
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, ans, x: g * (x > 0), saves="inputs")
 leaky_relu = Op(
     "leaky_relu",
     lambda x, slope: np.maximum(x, x * slope) if slope <= 1 else np.minimum(x, x * slope),
@@ -289,30 +289,38 @@ log_softmax = Op(
 
 
 def _cross_entropy(x: np.ndarray, target: np.ndarray, reduction: str) -> Any:
-    """Softmax cross-entropy of logits ``x`` (N, C) against class indices (N,), never overflowing."""
-    shifted = x - _max(x, 1, keepdims=True)
-    losses = np.log(_sum(np.exp(shifted), 1))
-    losses -= shifted[np.arange(len(target)), target]
-    if reduction == "mean":  # as .mean() computes it (a float32 sum, then one division)
-        return losses.dtype.type(_sum(losses, 0) / len(losses)) if len(losses) else losses.mean()
-    return _sum(losses, 0) if reduction == "sum" else losses
+    """Softmax cross-entropy of logits ``x`` (N, C) against class indices (N,), never overflowing.
 
-
-def _cross_entropy_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, reduction: str) -> Any:
-    """softmax(x) - onehot(target), scaled by the loss gradient (per row for 'none')."""
+    Returns the loss and, for the rule, the shifted exponentials, their row sums and row numbers.
+    """
     rows = np.arange(len(target))
-    if type(x) is np.ndarray:  # first-order backward: the same formula, in place on one array
-        p = _softmax(x, 1)
+    shifted = x - _max(x, 1, keepdims=True)
+    e = np.exp(shifted)
+    s = _sum(e, 1, keepdims=True)
+    losses = np.log(s[:, 0])
+    losses -= shifted[rows, target]
+    if reduction == "mean":  # as .mean() computes it (a float32 sum, then one division)
+        out = losses.dtype.type(_sum(losses, 0) / len(losses)) if len(losses) else losses.mean()
+    else:
+        out = _sum(losses, 0) if reduction == "sum" else losses
+    return out, (e, s, rows)
+
+
+def _cross_entropy_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, reduction: str, residual: Any = None) -> Any:
+    """softmax(x) - onehot(target), scaled by the loss gradient (per row for 'none')."""
+    if residual is not None:  # first-order backward: the forward's softmax terms, in place on one new array
+        e, s, rows = residual
+        p = e / s
         p[rows, target] -= 1
         p *= g / len(target) if reduction == "mean" else g if reduction == "sum" else g.reshape(-1, 1)
         return p
     onehot = np.zeros(x.shape, _raw(x).dtype)
-    onehot[rows, target] = 1
+    onehot[np.arange(len(target)), target] = 1
     scale = g / len(target) if reduction == "mean" else g if reduction == "sum" else reshape(g, shape=(-1, 1))
     return (softmax(x, axis=1) - onehot) * scale
 
 
-cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp, saves="inputs")
+cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp, saves="inputs", residual=True)
 
 
 # ============================================================ shapes and indexing
@@ -554,7 +562,11 @@ def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
     return out
 
 
-def _linear_dw(g: Any, x: Any) -> Any:
+def _linear_dx(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
+    return g @ w
+
+
+def _linear_dw(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
     """Weight gradient ``g.T @ x``, with any leading axes of the input flattened first."""
     if g.ndim == 2:
         return g.T @ x
@@ -563,7 +575,7 @@ def _linear_dw(g: Any, x: Any) -> Any:
     return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
-def _linear_db(g: Any, b: Any) -> Any:
+def _linear_db(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
     """Bias gradient: summed over the batch axes (the engine sums any others)."""
     return g.sum(0) if g.ndim == 2 and b.ndim == 1 else g
 
@@ -573,9 +585,9 @@ def _linear_db(g: Any, b: Any) -> Any:
 linear = Op(  # x @ w.T + b, with w stored (out_features, in_features)
     "linear",
     _linear,
-    lambda g, ans, x, w, b=None: g @ w,
-    lambda g, ans, x, w, b=None: _linear_dw(g, x),
-    lambda g, ans, x, w, b=None: _linear_db(g, b),
+    _linear_dx,
+    _linear_dw,
+    _linear_db,
     saves="inputs",
 )
 

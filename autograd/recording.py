@@ -22,6 +22,7 @@ from .tensor import _PY_SCALARS, Tensor
 _ndarray = np.ndarray
 _generic = np.generic
 _new = object.__new__
+_init_node = Node.__init__
 
 
 def _wrap(data: Any, node: Node | None, requires_grad: bool) -> Tensor:
@@ -42,7 +43,8 @@ def _output(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | N
     t._data = out
     t._vc = None
     if record:
-        t._node = Node(op, parents, inputs, args, params, out)
+        t._node = node = _new(Node)
+        _init_node(node, op, parents, inputs, args, params, out)  # (cheaper than calling the class)
         t.requires_grad = True
     else:
         t._node = None
@@ -105,11 +107,17 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
             raw.append(a)
             parents.append(None)
     try:
-        out = _as_output(op.forward(*raw, **params) if params else op.forward(*raw))
+        out = op.forward(*raw, **params) if params else op.forward(*raw)
     except (ValueError, IndexError, TypeError) as e:
         raise _op_error(op, raw, e) from None
     record = needs_grad and graph.GRAD_ENABLED
-    return _output(op, args, tuple(raw), tuple(parents) if record else (), params, out, record)
+    if op.residual:
+        out, residual = out
+        t = _output(op, args, tuple(raw), tuple(parents) if record else (), params, _as_output(out), record)
+        if record:
+            t._node.residual = residual
+        return t
+    return _output(op, args, tuple(raw), tuple(parents) if record else (), params, _as_output(out), record)
 
 
 def apply1(op: Op, x: Tensor) -> Tensor:

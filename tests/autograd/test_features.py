@@ -1,6 +1,6 @@
 """Recently added engine features: the glibc allocator settings, intermediate-gradient retention
 and ``record_gradients``, the public ``gather``, ``flatten`` returning its input, integer true
-division, and the public ``apply``."""
+division, the public ``apply``, and ops that keep a residual for their rules."""
 
 from __future__ import annotations
 
@@ -393,3 +393,60 @@ def test_apply_records_nothing_without_grad():
     assert plain.grad_fn is None and not plain.requires_grad
     raw = ag.ops.exp(np.array([0.0]))  # on raw arrays an op is plain NumPy
     assert type(raw) is np.ndarray and raw.tolist() == [1.0]
+
+
+# =============================================================== residual ops
+class _Residual:
+    """x**2 whose forward also keeps 2x (the residual) for its rule; records whether the rule got it."""
+
+    def __init__(self):
+        self.seen = []
+
+        def forward(x):
+            return x * x, 2 * x
+
+        def rule(g, ans, x, residual=None):
+            self.seen.append(residual is not None)
+            return g * (residual if residual is not None else 2 * x)
+
+        self.op = ag.Op("square_keeping_double", forward, rule, saves="inputs", residual=True)
+
+
+def test_residual_op_hands_its_forward_result_to_the_first_order_rule_and_frees_it():
+    r = _Residual()
+    x = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    y = ag.apply(r.op, (x,))
+    assert y.tolist() == [1.0, 4.0, 9.0]  # the output alone, not (output, residual)
+    assert y.grad_fn.residual.tolist() == [2.0, -4.0, 6.0]
+    y.sum().backward()
+    assert r.seen == [True] and x.grad.tolist() == [2.0, -4.0, 6.0]
+    assert y.grad_fn.residual is None  # released with the other saved values
+
+
+def test_residual_op_on_raw_arrays_returns_only_the_output():
+    out = _Residual().op(np.array([3.0]))
+    assert type(out) is np.ndarray and out.tolist() == [9.0]
+
+
+def test_residual_op_rules_compute_on_tensors_under_create_graph():
+    r = _Residual()
+    x = Tensor(np.array([1.5, -0.5]), requires_grad=True)
+    (dx,) = ag.grad(ag.apply(r.op, (x,)).sum(), x, create_graph=True)
+    assert r.seen == [False]  # no residual: it carries no graph
+    dx.sum().backward()  # d/dx sum(2x) = 2
+    assert dx.tolist() == [3.0, -1.0] and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_cross_entropy_gives_the_same_gradient_on_each_retained_backward():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    target = np.array([0, 3, 1, 1, 2])
+    loss = ag.cross_entropy(x, target)
+    loss.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    x.grad = None
+    loss.backward()  # the rule must not have changed what the forward kept
+    np.testing.assert_array_equal(x.grad.numpy(), first)
+    p = np.exp(x.data) / np.exp(x.data).sum(1, keepdims=True)
+    p[np.arange(5), target] -= 1
+    np.testing.assert_allclose(first, p / 5, rtol=1e-12)
