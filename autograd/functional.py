@@ -169,7 +169,7 @@ def log_softmax(x: Any, dim: int = -1) -> Tensor:
 # ============================================================ elementwise
 def _unary(op: Any) -> Any:
     def fn(x: Any) -> Tensor:
-        return apply1(op, as_tensor(x))
+        return apply1(op, x if isinstance(x, Tensor) else Tensor(x))
 
     fn.__name__ = fn.__qualname__ = op.name
     fn.__doc__ = f"Elementwise ``{op.name}`` (a primitive; see ``autograd.ops``)."
@@ -260,13 +260,16 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
-    xs, ws = x._data.shape, np.shape(weight._data if isinstance(weight, Tensor) else weight)
-    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
-        raise ValueError(
-            f"linear: input of shape {xs} has {xs[-1] if xs else 0} features, "
-            f"but the weight of shape {tuple(ws)} expects {ws[1] if len(ws) == 2 else '?'}"
-        )
-    return apply(ops.linear, (x, weight) if bias is None else (x, weight, bias))
+    try:  # the primitive's matmul fails exactly when the shapes don't fit: check them only then
+        return apply(ops.linear, (x, weight) if bias is None else (x, weight, bias))
+    except ValueError:
+        xs, ws = x.shape, np.shape(weight)
+        if len(ws) == 2 and xs and xs[-1] == ws[1]:
+            raise
+    raise ValueError(
+        f"linear: input of shape {xs} has {xs[-1] if xs else 0} features, "
+        f"but the weight of shape {tuple(ws)} expects {ws[1] if len(ws) == 2 else '?'}"
+    )
 
 
 def einsum(subscripts: str, *tensors: Any) -> Tensor:
@@ -302,10 +305,12 @@ view = reshape
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     x = as_tensor(x)
-    if x.ndim == 0:
+    n = x._data.ndim
+    if n == 0:
         return reshape(x, (1,))
-    s = _axis(x.ndim, start_dim, "flatten", x.shape)
-    e = _axis(x.ndim, end_dim, "flatten", x.shape)
+    # (the usual dims, a batch dim kept and the rest merged, without the general check)
+    s = start_dim if type(start_dim) is int and 0 <= start_dim < n else _axis(n, start_dim, "flatten", x.shape)
+    e = n - 1 if end_dim == -1 and type(end_dim) is int else _axis(n, end_dim, "flatten", x.shape)
     if s > e:
         raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}")
     if s == e:  # nothing to merge: the tensor itself, as PyTorch returns

@@ -556,6 +556,8 @@ matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y, saves="inputs")
 
 
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
+    if w.ndim != 2:
+        raise ValueError(f"the weight must be 2-D (out_features, in_features), got shape {w.shape}")
     out = x @ w.T
     if b is not None:
         out += b

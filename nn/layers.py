@@ -18,6 +18,8 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter
 
+_apply, _linear = ag.apply, ag.ops.linear
+
 __all__ = ["Linear", "Flatten", "Identity", "Dropout", "Embedding", "BatchNorm1d", "BatchNorm2d"]
 
 
@@ -70,16 +72,18 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Any) -> Tensor:
-        x = ag.as_tensor(x)
-        shape = x.shape
-        if not shape or shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear({self.extra_repr()}): expected an input whose last dim has {self.in_features} features, "
-                f"got shape {shape}"
-            )
-        # shapes are checked: record the primitive directly (ag.linear would check them again)
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
         bias = self.bias
-        return ag.apply(ag.ops.linear, (x, self.weight) if bias is None else (x, self.weight, bias))
+        try:  # the primitive itself: its matmul fails exactly when the shapes don't fit, and costs no check
+            return _apply(_linear, (x, self.weight) if bias is None else (x, self.weight, bias))
+        except ValueError:
+            if x.ndim and x.shape[-1] == self.in_features:
+                raise
+        raise ValueError(
+            f"Linear({self.extra_repr()}): expected an input whose last dim has {self.in_features} features, "
+            f"got shape {x.shape}"
+        )
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -13,6 +13,7 @@ from autograd import Parameter, Tensor, graph, no_grad
 from .utils import _zero_grad
 
 _Scope = graph.Scope
+_new, _init_scope = object.__new__, _Scope.__init__  # (cheaper than calling the class, on every module call)
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys"]
 
@@ -60,21 +61,27 @@ class Module:
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
             self._unregister(name, keep=params)
-            params[name] = value
+            self._register(params, name, value)
         elif isinstance(value, Module):
             self._unregister(name, keep=modules)
-            modules[name] = value
+            self._register(modules, name, value)
         elif name in params:
             _check_assign(value, None, name, "parameter", "Parameter")
-            params[name] = None
+            self._register(params, name, None)
         elif name in modules:
             _check_assign(value, None, name, "child module", "Module")
-            modules[name] = None
+            self._register(modules, name, None)
         elif name in buffers:
             _check_assign(value, Tensor, name, "buffer", "Tensor")
-            buffers[name] = value
+            self._register(buffers, name, value)
         else:
             object.__setattr__(self, name, value)
+
+    def _register(self, store: dict, name: str, value: Any) -> None:
+        """Put ``value`` in its store, and in the instance dict: reading ``self.weight`` in a
+        forward is then a plain attribute read, not a ``__getattr__`` call (~15x slower)."""
+        store[name] = value
+        self.__dict__[name] = value
 
     def _unregister(self, name: str, keep: dict) -> None:
         """Forget ``name`` in every store but ``keep`` (where it keeps its place, as in PyTorch)."""
@@ -85,8 +92,8 @@ class Module:
         self._non_persistent.discard(name)
 
     def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup fails: parameters, buffers and child modules (every
-        # forward reads them, so the common case, a parameter, comes first and loops nowhere).
+        # Only called when normal lookup fails. Registered values are also in the instance dict
+        # (``_register``); this finds those put in a store directly (``m._parameters[k] = p``).
         d = self.__dict__
         params = d.get("_parameters")
         if params is not None:
@@ -102,26 +109,27 @@ class Module:
         for d in (self._parameters, self._buffers, self._modules):
             if name in d:
                 del d[name]
+                self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
-        self._parameters[name] = param
+        self._register(self._parameters, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that is not a parameter (e.g. BatchNorm's running mean)."""
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
-        self._buffers[name] = tensor
+        self._register(self._buffers, name, tensor)
         if persistent:
             self._non_persistent.discard(name)
         else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        self._modules[name] = module
+        self._register(self._modules, name, module)
 
     # ------------------------------------------------------------------ running
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -130,9 +138,11 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # autograd.module_scope(self), inlined: this runs for every layer of every forward.
         previous = graph.SCOPE
-        graph.SCOPE = _Scope(self, previous)
+        graph.SCOPE = scope = _new(_Scope)
+        _init_scope(scope, self, previous)
         try:
-            return self.forward(*args, **kwargs)
+            # One positional input, the usual case, spelled out: a call with *args costs more.
+            return self.forward(args[0]) if len(args) == 1 and not kwargs else self.forward(*args, **kwargs)
         finally:
             graph.SCOPE = previous
 
@@ -373,7 +383,7 @@ class ModuleList(Module):
 
     def __setitem__(self, i: int, module: Module) -> None:
         key = list(self._modules)[i]
-        self._modules[key] = module
+        self._register(self._modules, key, module)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -143,7 +143,11 @@ class Optimizer:
             grad = p._grad
             if grad is None:
                 continue
-            data, g = p.data, grad.data
+            # The arrays themselves (``.data`` is a property call, twice per parameter per step);
+            # ``.data`` only for 0-d values, held as NumPy scalars until an array is asked for.
+            data, g = p._data, grad._data
+            if type(data) is not np.ndarray:
+                data = p.data
             if g.shape != data.shape:
                 raise RuntimeError(
                     f"{type(self).__name__}: gradient of shape {g.shape} for a parameter of {data.shape}"

@@ -37,6 +37,16 @@ def test_matmul_shape_mismatch():
     _raises(ValueError, lambda: leaf((5, 2, 3)) @ leaf((4, 3, 2)), "matmul", "(5, 2, 3)", "(4, 3, 2)")
 
 
+def test_linear_shape_errors_name_the_features_and_the_weight():
+    x, w = leaf((4, 3)), leaf((2, 5))
+    _raises(ValueError, lambda: ag.linear(x, w), "linear", "(4, 3)", "3 features", "(2, 5)", "expects 5")
+    _raises(ValueError, lambda: ag.linear(leaf(()), leaf((2, 3))), "linear", "shape ()", "expects 3")
+    _raises(ValueError, lambda: ag.linear(leaf((4, 3)), leaf(3)), "linear", "weight of shape (3,)")
+    _raises(ValueError, lambda: ag.linear(leaf((4, 3)), leaf((2, 3)), leaf(5)), "linear", "broadcast")
+    assert ag.linear(leaf((2, 4, 3)), leaf((2, 3)), leaf(2)).shape == (2, 4, 2)  # leading dims are fine
+    assert ag.linear(leaf(3), leaf((2, 3))).shape == (2,)
+
+
 @pytest.mark.parametrize(
     "fn, name",
     [

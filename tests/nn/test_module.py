@@ -97,6 +97,35 @@ def test_assigning_a_non_tensor_to_a_buffer_raises_instead_of_unregistering():
     assert "running_mean" in bn._buffers and "running_mean" not in bn.state_dict()
 
 
+def test_registered_values_read_as_attributes_through_every_way_of_registering():
+    m = nn.Module()
+    w = nn.Parameter(np.ones(2))
+    m.w = w
+    m.register_parameter("b", None)
+    m.register_buffer("stat", ag.zeros(2))
+    m.add_module("child", nn.ReLU())
+    assert m.w is w and m.b is None and m.stat is m._buffers["stat"] and m.child is m._modules["child"]
+    m.w = None  # still registered, and reads as None
+    assert m.w is None and "w" in m._parameters
+    m.w = nn.Module()  # a module now: the parameter entry is gone, the attribute follows
+    assert "w" not in m._parameters and isinstance(m.w, nn.Module)
+    del m.stat
+    assert "stat" not in m._buffers and not hasattr(m, "stat")
+    del m.child
+    with pytest.raises(AttributeError, match="'Module' object has no attribute 'child'"):
+        _ = m.child
+    seq = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+    seq[1] = nn.Sigmoid()
+    assert isinstance(seq[1], nn.Sigmoid) and isinstance(getattr(seq, "1"), nn.Sigmoid)
+
+
+def test_a_value_put_directly_in_a_store_is_still_found():
+    m = nn.Module()
+    p = nn.Parameter(np.zeros(3))
+    m._parameters["direct"] = p  # bypassing __setattr__, as some PyTorch code does
+    assert m.direct is p and [n for n, _ in m.named_parameters()] == ["direct"]
+
+
 def test_assigning_a_non_parameter_to_a_parameter_raises():
     layer = nn.Linear(2, 3)
     with pytest.raises(TypeError, match=r"cannot assign 'numpy.ndarray' as parameter 'weight' \(Parameter or None"):
