@@ -330,10 +330,11 @@ def cross_entropy(
     """
     x = ag.as_tensor(input)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    shape = x.shape
     if (
-        x.ndim == 2 and weight is None and t.dtype.kind in "iu" and t.shape == x.shape[:1]
-        and reduction in ("mean", "sum", "none") and not 0 <= ignore_index < x.shape[1]
-        and (t.size == 0 or t.dtype.kind == "u" or t.min() >= 0)
+        len(shape) == 2 and weight is None and t.dtype.kind in "iu" and t.shape == shape[:1]
+        and reduction in ("mean", "sum", "none") and not 0 <= ignore_index < shape[1]
+        and (t.size == 0 or t.dtype.kind == "u" or t[t.argmin()] >= 0)  # (argmin: ~1/4 of min()'s fixed cost)
     ):  # fmt: skip
         # the common case: one fused, stable primitive (gradient softmax - onehot). A class
         # >= C makes its indexing raise; the general path below then names the bad target.
