@@ -249,11 +249,7 @@ def _sweep_inner(
             if leaf in targets:
                 targets[leaf] = g
             continue
-        # The usual first gradient of a training step: a fresh array becomes .grad as it is.
-        if leaf._grad is None and type(g) is ndarray and g.base is None and not create_graph and g.flags.writeable:
-            leaf._grad = _wrap(g, None, False)
-        else:
-            _accumulate(leaf, g, create_graph)
+        _accumulate(leaf, g, create_graph)
 
 
 def _observe(node: Node, g: Any, create_graph: bool, targets: dict | None) -> Any:
@@ -312,6 +308,9 @@ def _shared_or_readonly(data: Any) -> bool:
 
 def _accumulate(leaf: Tensor, g: Any, create_graph: bool) -> None:
     old = leaf._grad
+    if old is None and not create_graph:  # the usual case: a step's first gradient, kept as it is
+        leaf._grad = _wrap(g.copy() if _shared_or_readonly(g) else g, None, False)
+        return
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g, None, False)
         if old is None:
@@ -319,9 +318,7 @@ def _accumulate(leaf: Tensor, g: Any, create_graph: bool) -> None:
         else:
             leaf._grad = old + g
         return
-    if old is None:
-        leaf._grad = _wrap(g.copy() if _shared_or_readonly(g) else g, None, False)
-    elif old.requires_grad or type(old._data) is not _ndarray or not old._data.flags.writeable:
+    if old.requires_grad or type(old._data) is not _ndarray or not old._data.flags.writeable:
         leaf._grad = _wrap(np.asarray(old._data + g), None, False)
     else:
         old._data += g  # in place, as PyTorch does outside create_graph

@@ -310,7 +310,7 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, (1,))
     # (the usual dims, a batch dim kept and the rest merged, without the general check)
     s = start_dim if type(start_dim) is int and 0 <= start_dim < n else _axis(n, start_dim, "flatten", x.shape)
-    e = n - 1 if end_dim == -1 and type(end_dim) is int else _axis(n, end_dim, "flatten", x.shape)
+    e = n - 1 if type(end_dim) is int and end_dim == -1 else _axis(n, end_dim, "flatten", x.shape)
     if s > e:
         raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}")
     if s == e:  # nothing to merge: the tensor itself, as PyTorch returns
