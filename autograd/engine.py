@@ -18,7 +18,7 @@ import numpy as np
 
 from . import graph, ops
 from .function import Slot
-from .graph import Node
+from .graph import MatmulSum, Node, add_gradients
 from .recording import _check_finite, _version_box, _wrap, apply1
 from .tensor import Tensor
 
@@ -167,6 +167,8 @@ def _sweep_inner(
         g = pending.pop(node)
         if owned:
             owned.discard(id(g))
+        if type(g) is MatmulSum:  # a deferred weight gradient (see MatmulSum), needed now
+            g = g.value()
         if node.hooks or node.retained is not None or targets is not None:
             g = _observe(node, g, create_graph, targets)
         args = node.args
@@ -212,7 +214,7 @@ def _sweep_inner(
             ref = parent.out if is_node else parent._data
             # Same shape and dtype as the input (the usual case), or brought to them here. (A
             # node without its output: released, or an op with several outputs.)
-            if type(gi) is ndarray:
+            if type(gi) is ndarray or type(gi) is MatmulSum:
                 if ref is None or gi.shape != ref.shape or gi.dtype != ref.dtype:
                     gi = _fit(gi, parent, node.op.name, create_graph)
             elif type(gi) is not type(ref):
@@ -224,6 +226,7 @@ def _sweep_inner(
                     continue
                 gi = _fit(gi, parent, node.op.name, create_graph)
             if anomaly:
+                gi = gi.value() if type(gi) is MatmulSum else gi
                 _check_finite(gi._data if create_graph else gi, node.op, f"backward (gradient for input {i})", node)
             prev = pending.get(parent)
             if prev is None:
@@ -232,10 +235,10 @@ def _sweep_inner(
                 elif gi is g:  # a leaf: never alias a gradient that is also going elsewhere
                     gi = _own(gi)
                 pending[parent] = gi
-            elif type(prev) is ndarray and id(prev) in owned:
+            elif type(prev) is ndarray and id(prev) in owned and type(gi) is not MatmulSum:
                 prev += gi
             else:
-                total = pending[parent] = prev + gi
+                total = pending[parent] = add_gradients(prev, gi)
                 if type(total) is ndarray:
                     owned.add(id(total))
         if not retain_graph:
@@ -243,6 +246,8 @@ def _sweep_inner(
 
     # What is left in pending are the leaves, each with its complete gradient.
     for leaf, g in pending.items():
+        if type(g) is MatmulSum:
+            g = g.value()
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)
         if targets is not None:
@@ -269,6 +274,10 @@ def _fit(gi: Any, parent: Any, op_name: str, create_graph: bool) -> Any:
         shape, dtype = parent.shape, parent.dtype
     else:
         shape, dtype = parent._data.shape, parent._data.dtype
+    if type(gi) is MatmulSum:
+        if gi.shape == shape and gi.dtype == dtype:
+            return gi  # stays deferred
+        gi = gi.value()
     if gi.shape != shape:
         gi = _unbroadcast(gi, shape, op_name)
     if gi.dtype != dtype:

@@ -244,7 +244,8 @@ class Op:
         rule = self.vjps[i]
         if rule is None:
             raise RuntimeError(f"{self.name}: input {i} is not differentiable")
-        return rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+        out = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+        return out.value() if type(out) is MatmulSum else out
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         # Called on raw arrays (inside a first-order backward) it is plain NumPy;
@@ -257,6 +258,53 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+
+class MatmulSum:
+    """A gradient ``a_1.T @ b_1 + a_2.T @ b_2 + ...`` kept as its factors until it is needed.
+
+    ``linear``'s weight rule returns one (on raw arrays) instead of computing ``g.T @ x``.
+    The engine adds them by joining the factors, and computes the total when the gradient is
+    read: one matmul over the concatenated rows. A weight used at every step of a recurrent
+    network thus gets one large product instead of a product and an addition per step (3-4x
+    less memory traffic); a weight used once costs the same product as before.
+    """
+
+    __slots__ = ("lhs", "rhs", "shape", "dtype")  # one factor each, or lists of them once joined
+    __array_ufunc__ = None  # never mixed with arrays by accident: the engine calls value()
+
+    @staticmethod
+    def of(a: np.ndarray, b: np.ndarray) -> MatmulSum:
+        """The deferred ``a.T @ b`` of two 2-D arrays."""
+        m = _new(MatmulSum)
+        m.lhs, m.rhs, m.shape = a, b, (a.shape[1], b.shape[1])
+        m.dtype = a.dtype if a.dtype is b.dtype else np.result_type(a, b)
+        return m
+
+    def value(self) -> np.ndarray:
+        lhs, rhs = self.lhs, self.rhs
+        if type(lhs) is not list:
+            return lhs.T @ rhs
+        return np.concatenate(lhs).T @ np.concatenate(rhs)
+
+
+def add_gradients(a: Any, b: Any) -> Any:
+    """``a + b`` where either may be a :class:`MatmulSum`; two of the same dtype are joined in place
+    (``a`` is the engine's own running total, so every use of a weight adds in constant time)."""
+    if type(a) is MatmulSum and type(b) is MatmulSum and a.dtype == b.dtype:
+        if type(a.lhs) is not list:
+            a.lhs, a.rhs = [a.lhs], [a.rhs]
+        if type(b.lhs) is list:
+            a.lhs += b.lhs
+            a.rhs += b.rhs
+        else:
+            a.lhs.append(b.lhs)
+            a.rhs.append(b.rhs)
+        return a
+    return (a.value() if type(a) is MatmulSum else a) + (b.value() if type(b) is MatmulSum else b)
+
+
+_new = object.__new__
 
 
 class ArgnumRules:

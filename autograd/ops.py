@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .dtypes import get_default_dtype
-from .graph import Op
+from .graph import MatmulSum, Op
 from .tensor import Tensor
 
 
@@ -38,6 +38,7 @@ def _mask(cond: Any, like: Any) -> np.ndarray:
 # The ufuncs' own reductions, for the hot spots below: ``.sum()``/``.max()`` go through a
 # Python wrapper that costs more than the work on a small array (same results).
 _sum, _max = np.add.reduce, np.maximum.reduce
+_ndarray, _matmul_sum = np.ndarray, MatmulSum.of
 
 
 # ============================================================ elementwise, binary
@@ -555,26 +556,39 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
 matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y, saves="inputs")
 
 
+def _matmul_rows(x: Any, w: Any) -> Any:
+    """``x @ w`` for a 2-D ``w``, with the leading axes of an N-D ``x`` merged into one: NumPy
+    multiplies a stack of matrices one matrix at a time, several times slower than one BLAS call."""
+    if x.ndim <= 2:
+        return x @ w
+    return (x.reshape(-1, x.shape[-1]) @ w).reshape(x.shape[:-1] + (w.shape[-1],))
+
+
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
     if w.ndim != 2:
         raise ValueError(f"the weight must be 2-D (out_features, in_features), got shape {w.shape}")
-    out = x @ w.T
+    out = _matmul_rows(x, w.T)
     if b is not None:
         out += b
     return out
 
 
 def _linear_dx(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
-    return g @ w
+    return _matmul_rows(g, w)
 
 
 def _linear_dw(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
-    """Weight gradient ``g.T @ x``, with any leading axes of the input flattened first."""
-    if g.ndim == 2:
-        return g.T @ x
+    """Weight gradient ``g.T @ x``, with any leading axes of the input flattened first.
+
+    On raw arrays (first-order backward) a :class:`MatmulSum`, computed when the engine reads it.
+    """
     if g.ndim == 1:  # a single input vector: an outer product
         return g.reshape(-1, 1) * x
-    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+    if g.ndim > 2:
+        g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+    if type(g) is _ndarray and type(x) is _ndarray:
+        return _matmul_sum(g, x)
+    return g.T @ x
 
 
 def _linear_db(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:

@@ -51,10 +51,11 @@ def _rnn_step(pre: Tensor, h: Tensor, w_hh: Tensor, act: Any) -> Tensor:
     return act(ag.linear(h, w_hh, pre))
 
 
-def _gru_step(pre_rz: Tensor, gi_n: Tensor, h: Tensor, w_rz: Tensor, w_n: Tensor, b_n: Tensor | None) -> Tensor:
-    r, z = ag.split(ag.sigmoid(ag.linear(h, w_rz, pre_rz)), h.shape[-1], dim=-1)
-    n = ag.tanh(gi_n + r * ag.linear(h, w_n, b_n))
-    return n + z * (h - n)  # = (1 - z) * n + z * h
+def _gru_step(pre: Tensor, gi_n: Tensor, h: Tensor, w_hh: Tensor) -> Tensor:
+    # one matmul for all three gates: [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn]
+    r, z, hn = ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1)
+    n = ag.tanh(gi_n + ag.sigmoid(r) * hn)
+    return n + ag.sigmoid(z) * (h - n)  # = (1 - z) * n + z * h
 
 
 def _lstm_step(pre: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:
@@ -64,23 +65,23 @@ def _lstm_step(pre: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor,
 
 
 def _project(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, gru: bool) -> tuple:
-    """The input pre-activations of every step in one matmul, and what the steps need of W_hh.
+    """The input pre-activations of every step in one matmul, and W_hh.
 
-    RNN/LSTM: ``(x W_ih^T + b_ih + b_hh, W_hh)``. GRU: b_hh's n block must stay inside
-    ``r * (W_hn h + b_hn)``, so only its r, z blocks join, and W_hh is split into its
-    (r, z) and n row blocks once (two matmuls per step, no slicing of their results):
-    ``((pre_rz, gi_n), (W_hrz, W_hn, b_hn))``.
+    RNN/LSTM: ``x W_ih^T + b_ih + b_hh``. GRU: b_hh's n block must stay inside
+    ``r * (W_hn h + b_hn)``, so the steps get two parts: ``pre`` holds the r and z blocks of
+    ``x W_ih^T + b_ih + b_hh`` and, in the n block, ``b_hn`` (so one matmul per step,
+    ``h W_hh^T + pre``, gives every gate's hidden-side term); ``gi_n = x W_in^T + b_in``.
     """
     if not gru:
         return ag.linear(x, w_ih, None if b_ih is None else b_ih + b_hh), w_hh
     hidden = w_hh.shape[1]
-    w_rz, w_n = ag.split(w_hh, [2 * hidden, hidden])
     if b_hh is None:
-        pre, b_n = ag.linear(x, w_ih), None
+        pre_rz, gi_n = ag.split(ag.linear(x, w_ih), [2 * hidden, hidden], dim=-1)
+        b_n = ag.zeros(gi_n.shape, dtype=gi_n.dtype)
     else:
         b_rz, b_n = ag.split(b_hh, [2 * hidden, hidden])
-        pre = ag.linear(x, w_ih, b_ih + ag.pad(b_rz, (0, hidden)))
-    return tuple(ag.split(pre, [2 * hidden, hidden], dim=-1)), (w_rz, w_n, b_n)
+        pre_rz, gi_n = ag.split(ag.linear(x, w_ih, b_ih + ag.pad(b_rz, (0, hidden))), [2 * hidden, hidden], dim=-1)
+    return (ag.cat([pre_rz, ag.expand(b_n, gi_n.shape)], dim=-1), gi_n), w_hh
 
 
 # ============================================================ shared checks and setup
@@ -299,11 +300,11 @@ class GRU(_RNNBase):
 
     def _run_layer(self, x: Tensor, k: int, state: list, t_axis: int) -> tuple[list, tuple]:
         w_ih, w_hh, b_ih, b_hh = self.layer_params(k)
-        (pre_rz, gi_n), hh = _project(x, w_ih, w_hh, b_ih, b_hh, gru=True)
+        (pre, gi_n), w_hh = _project(x, w_ih, w_hh, b_ih, b_hh, gru=True)
         (h,) = state
         outs = []
-        for rz_t, n_t in zip(ag.unbind(pre_rz, t_axis), ag.unbind(gi_n, t_axis)):
-            h = _gru_step(rz_t, n_t, h, *hh)
+        for pre_t, n_t in zip(ag.unbind(pre, t_axis), ag.unbind(gi_n, t_axis)):
+            h = _gru_step(pre_t, n_t, h, w_hh)
             outs.append(h)
         return outs, (h,)
 
@@ -415,8 +416,8 @@ class GRUCell(_CellBase):
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         x, (h,) = self._prepare(input, hx, ("hx",))
-        (pre_rz, gi_n), hh = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=True)
-        return _gru_step(pre_rz, gi_n, h, *hh)
+        (pre, gi_n), w_hh = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=True)
+        return _gru_step(pre, gi_n, h, w_hh)
 
 
 class LSTMCell(_CellBase):
