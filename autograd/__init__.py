@@ -72,6 +72,7 @@ from .functional import (
     var,
     view,
     where,
+    window_totals,
 )  # fmt: skip
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -94,5 +95,5 @@ __all__ = [
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "neg", "one_hot", "pad",
     "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "transpose",
-    "unbind", "unsqueeze", "var", "view", "where",
+    "unbind", "unsqueeze", "var", "view", "where", "window_totals",
 ]  # fmt: skip

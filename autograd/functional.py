@@ -478,11 +478,34 @@ def sliding_window(x: Any, window_shape: int | Sequence[int], stride: int | Sequ
     pooling are built from. Its gradient adds each window back where it came from.
     """
     x = as_tensor(x)
+    window, strides = _window_args(x, window_shape, stride, "sliding_window")
+    return apply(ops.sliding_window, (x,), {"window": window, "stride": strides})
+
+
+def _window_args(x: Tensor, window_shape: Any, stride: Any, who: str) -> tuple[tuple, tuple]:
+    """Window and stride as tuples of ints, one per trailing dim, each at least 1 and the window fitting."""
     window = (window_shape,) if isinstance(window_shape, (int, np.integer)) else tuple(window_shape)
     strides = (stride,) * len(window) if isinstance(stride, (int, np.integer)) else tuple(stride)
-    if len(window) > x.ndim or len(strides) != len(window) or builtins.min(window + strides) <= 0:
-        raise ValueError(f"sliding_window(): bad window {window} / stride {strides} for shape {x.shape}")
-    return apply(ops.sliding_window, (x,), {"window": tuple(map(int, window)), "stride": tuple(map(int, strides))})
+    if (
+        len(window) > x.ndim or len(strides) != len(window) or builtins.min(window + strides) <= 0
+        or builtins.any(w > n for w, n in zip(window, x.shape[x.ndim - len(window):]))
+    ):  # fmt: skip
+        raise ValueError(f"{who}(): bad window {window} / stride {strides} for shape {x.shape}")
+    return tuple(map(int, window)), tuple(map(int, strides))
+
+
+def window_totals(x: Any, window_shape: int | Sequence[int], stride: int | Sequence[int] = 1) -> Tensor:
+    """The sum of every window over the last ``len(window_shape)`` dims (sum pooling).
+
+    The same values as ``sliding_window(x, window_shape, stride)`` summed over its window
+    dims, computed with one strided add per window offset instead of copying the windows.
+
+    >>> window_totals(arange(16.0).reshape(4, 4), 2, stride=2).tolist()
+    [[10.0, 18.0], [42.0, 50.0]]
+    """
+    x = as_tensor(x)
+    window, strides = _window_args(x, window_shape, stride, "window_totals")
+    return apply(ops.window_totals, (x,), {"window": window, "stride": strides})
 
 
 # ============================================================ indexing

@@ -245,6 +245,14 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
         )
     ],
     "window_sum": _window_case,
+    "window_totals": lambda rng: [
+        (
+            f"window {w}, stride {s}",
+            _prim(ops.window_totals, window=w, stride=s),
+            (_t(rng.standard_normal((2, 5, 7))),),
+        )
+        for w, s in (((2, 3), (1, 2)), ((2, 2), (2, 2)))
+    ],
     "matmul": lambda rng: [
         (f"{a} @ {b}", _prim(ops.matmul), (_t(rng.standard_normal(a)), _t(rng.standard_normal(b))))
         for a, b in (

@@ -497,14 +497,23 @@ def _sliding_window(x: np.ndarray, window: tuple, stride: tuple) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(x, lead + out + window, strides, writeable=False)
 
 
-def _window_sum(g: np.ndarray, shape: tuple, window: tuple, stride: tuple) -> np.ndarray:
-    """The adjoint of the window view: add every window back where it came from."""
+def _memory_order(x: Any) -> tuple:
+    """The axes of an array from outermost to innermost in memory (``(0, 1, 2)`` for C order)."""
+    strides = _raw(x).strides
+    return tuple(sorted(range(len(strides)), key=lambda a: -abs(strides[a])))
+
+
+def _window_sum(g: np.ndarray, shape: tuple, window: tuple, stride: tuple, order: tuple | None = None) -> np.ndarray:
+    """The adjoint of the window view: add every window back where it came from.
+
+    The result is laid out in memory with its axes in ``order`` (outermost first), or in
+    ``g``'s memory order: the rules pass their input's, so a gradient has the layout of the
+    values it meets next (e.g. batch innermost after a convolution). Each add below runs
+    over long contiguous rows when g has that layout too. The values are the same either way.
+    """
     g = np.asarray(g)
     k = len(window)
-    # Lay the result out in g's memory order (e.g. batch innermost after a convolution's
-    # matmul): each add below then runs over long contiguous rows, 3-4x faster than
-    # adding short rows into a C-ordered result. The values are the same either way.
-    order = sorted(range(len(shape)), key=lambda a: -abs(g.strides[a]))
+    order = order or sorted(range(len(shape)), key=lambda a: -abs(g.strides[a]))
     out = np.zeros([shape[a] for a in order], g.dtype).transpose(np.argsort(order))
     n_out = g.shape[-2 * k : -k]
     lead = (slice(None),) * (len(shape) - k)
@@ -524,9 +533,32 @@ sliding_window = Op(
 window_sum = Op(
     "window_sum",
     _window_sum,
-    lambda g, ans, x, shape, window, stride: sliding_window(g, window=window, stride=stride),
+    lambda g, ans, x, shape, window, stride, order=None: sliding_window(g, window=window, stride=stride),
     saves="",
 )
+
+
+def _window_totals(x: np.ndarray, window: tuple, stride: tuple) -> np.ndarray:
+    """The sum of every window (sum pooling): ``sliding_window(x).sum(window axes)``.
+
+    One strided add per window offset, each over the whole output: much faster than copying
+    the windows out or reducing their small trailing axes. The result follows ``x``'s memory order.
+    """
+    win = _sliding_window(x, window, stride)
+    offsets = itertools.product(*(range(w) for w in window))
+    total = win[(Ellipsis,) + next(offsets)].copy(order="K")
+    for offset in offsets:
+        total += win[(Ellipsis,) + offset]
+    return total
+
+
+def _window_totals_vjp(g: Any, ans: Any, x: Any, window: tuple, stride: tuple) -> Any:
+    """Every input element gets the gradients of the windows it lies in."""
+    spread = expand(reshape(g, shape=g.shape + (1,) * len(window)), shape=g.shape + window)
+    return window_sum(spread, shape=x.shape, window=window, stride=stride, order=_memory_order(x))
+
+
+window_totals = Op("window_totals", _window_totals, _window_totals_vjp, saves="")
 
 
 # ============================================================ linear algebra

@@ -81,16 +81,26 @@ def _pad_hw(x: Tensor, padding: tuple[int, int], value: float = 0.0) -> Tensor:
     return ag.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), value=value)
 
 
-def _windows(
-    x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any, value: float = 0.0
-) -> tuple[Tensor, Tensor]:
-    """(N, C, OH, OW, kh, kw): every window of the padded input, as a view; and the padded input."""
+def _padded(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any, value: float = 0.0) -> Tensor:
+    """The input padded for windows of ``kernel`` at ``stride`` (checked: sizes, kernel fits)."""
     for name, v, low in (("kernel_size", kernel, 1), ("stride", stride, 1), ("padding", padding, 0)):
         if min(v) < low:
             raise ValueError(f"{who}: {name} must be >= {low}, got {v}")
     _out_size(x, kernel, stride, padding, who)
-    padded = _pad_hw(x, padding, value)
+    return _pad_hw(x, padding, value)
+
+
+def _windows(
+    x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any, value: float = 0.0
+) -> tuple[Tensor, Tensor]:
+    """(N, C, OH, OW, kh, kw): every window of the padded input, as a view; and the padded input."""
+    padded = _padded(x, kernel, stride, padding, who, value)
     return ag.sliding_window(padded, kernel, stride), padded
+
+
+def _window_totals(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any) -> Tensor:
+    """(N, C, OH, OW): the sum of every window of the zero-padded input (sum pooling)."""
+    return ag.window_totals(_padded(x, kernel, stride, padding, who), kernel, stride)
 
 
 def _memory_order(x: Tensor) -> tuple[int, ...]:
@@ -211,7 +221,7 @@ def avg_pool2d(
     _no_ceil_mode(ceil_mode, _who)
     x, unbatched = _batched(input, _who)
     k, s, p = _pool_args(kernel_size, stride, padding, _who)
-    total = ag.sum(_window_stack(x, k, s, p, _who), dim=0)
+    total = _window_totals(x, k, s, p, _who)
     if count_include_pad or p == (0, 0):
         out = total * (1.0 / (k[0] * k[1]))
     else:  # divide by the number of real (unpadded) elements in each window
@@ -232,7 +242,7 @@ def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None
     p = float(norm_type)
     if p <= 0:
         raise ValueError(f"{_who}: norm_type must be positive, got {norm_type}")
-    total = ag.sum(_window_stack(x**p, k, s, (0, 0), _who), dim=0)
+    total = _window_totals(x**p, k, s, (0, 0), _who)
     return _unbatch(total ** (1.0 / p), unbatched)
 
 
@@ -283,7 +293,7 @@ def adaptive_avg_pool2d(input: Any, output_size: Any, *, _who: Any = "adaptive_a
     dtype = x.dtype if x.dtype.kind == "f" else ag.get_default_dtype()
     if h % oh == 0 and w % ow == 0:  # equal bins: plain average pooling
         k = (h // oh, w // ow)
-        return _unbatch(ag.sum(_window_stack(x, k, k, (0, 0), _who), dim=0) * (1.0 / (k[0] * k[1])), unbatched)
+        return _unbatch(_window_totals(x, k, k, (0, 0), _who) * (1.0 / (k[0] * k[1])), unbatched)
     out = ag.matmul(ag.matmul(_avg_matrix(h, oh, dtype), x), _avg_matrix(w, ow, dtype).T)
     return _unbatch(out, unbatched)
 
