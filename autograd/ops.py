@@ -131,7 +131,18 @@ log1p = Op("log1p", np.log1p, lambda g, ans, x: g / (1 + x), saves="inputs")
 sqrt = Op("sqrt", np.sqrt, lambda g, ans, x: g / (2 * ans), saves="output")
 sin = Op("sin", np.sin, lambda g, ans, x: g * cos(x), saves="inputs")
 cos = Op("cos", np.cos, lambda g, ans, x: -g * sin(x), saves="inputs")
-tanh = Op("tanh", np.tanh, lambda g, ans, x: g * (1 - ans * ans), saves="output")
+
+
+def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if type(g) is _ndarray and type(ans) is _ndarray:  # first order: one new array, not three
+        d = ans * ans
+        np.subtract(1, d, out=d)
+        d *= g
+        return d
+    return g * (1 - ans * ans)
+
+
+tanh = Op("tanh", np.tanh, _tanh_vjp, saves="output")
 
 
 def _sigmoid(x: Any) -> Any:
@@ -162,7 +173,16 @@ def _leaky_slope(x: Any, slope: float) -> np.ndarray:
     return m
 
 
-sigmoid = Op("sigmoid", _sigmoid, lambda g, ans, x: g * ans * (1 - ans), saves="output")
+def _sigmoid_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if type(g) is _ndarray and type(ans) is _ndarray:  # first order: one new array, not three
+        d = 1 - ans
+        d *= ans
+        d *= g
+        return d
+    return g * ans * (1 - ans)
+
+
+sigmoid = Op("sigmoid", _sigmoid, _sigmoid_vjp, saves="output")
 softplus = Op("softplus", _softplus, lambda g, ans, x: g * sigmoid(x), saves="inputs")
 # Kinks: relu'(0) = 0, leaky_relu'(0) = slope, |x|'(0) = 0, clamp' = 1 on the bounds.
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, ans, x: g * (x > 0), saves="inputs")

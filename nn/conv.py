@@ -74,20 +74,27 @@ def _out_size(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any)
     return (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
 
 
-def _pad_hw(x: Tensor, padding: tuple[int, int], value: float = 0.0) -> Tensor:
+def _pad_hw(x: Tensor, padding: tuple[int, int], value: float = 0.0, batch_innermost: bool = False) -> Tensor:
+    """Pad the spatial dims. ``batch_innermost``: the copy is laid out (C, H, W, N) in memory
+    (the same copy, reading the input in its order and writing in that one)."""
     if padding == (0, 0):
         return x
     ph, pw = padding
+    if batch_innermost and _memory_order(x)[0] == 0:
+        inner = ag.pad(ag.permute(x, (1, 2, 3, 0)), ((0, 0), (ph, ph), (pw, pw), (0, 0)), value=value)
+        return ag.permute(inner, (3, 0, 1, 2))
     return ag.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), value=value)
 
 
-def _padded(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any, value: float = 0.0) -> Tensor:
+def _padded(
+    x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any, value: float = 0.0, batch_innermost: bool = False
+) -> Tensor:
     """The input padded for windows of ``kernel`` at ``stride`` (checked: sizes, kernel fits)."""
     for name, v, low in (("kernel_size", kernel, 1), ("stride", stride, 1), ("padding", padding, 0)):
         if min(v) < low:
             raise ValueError(f"{who}: {name} must be >= {low}, got {v}")
     _out_size(x, kernel, stride, padding, who)
-    return _pad_hw(x, padding, value)
+    return _pad_hw(x, padding, value, batch_innermost)
 
 
 def _windows(
@@ -151,13 +158,14 @@ def conv2d(
         if bias.shape != (o,):
             raise ValueError(f"{_who}: bias must have shape ({o},), got {bias.shape}")
     stride, padding = _pair(stride, "stride", _who), _pair(padding, "padding", _who)
-    win, padded = _windows(x, (kh, kw), stride, padding, _who)  # (N, C, OH, OW, kh, kw) view
+    padded = _padded(x, (kh, kw), stride, padding, _who, batch_innermost=True)
+    win = ag.sliding_window(padded, (kh, kw), stride)  # (N, C, OH, OW, kh, kw), a view
     oh, ow = win.shape[2:4]
     # im2col: the window view copied to a (C*kh*kw, N*OH*OW) matrix, then one matmul with
     # the weight as (O, C*kh*kw). The batch axis goes innermost in the columns unless it is
-    # the input's outermost axis (a user's (N, C, H, W) batch): after the first layer the
-    # activations stay "batch innermost", where this copy and its gradient's col2im run over
-    # long contiguous rows (3-5x faster than rows of OW elements).
+    # the input's outermost axis (a user's (N, C, H, W) batch, when no padding copy moved it
+    # innermost): the activations then stay "batch innermost", where this copy and its
+    # gradient's col2im run over long contiguous rows (3-5x faster than rows of OW elements).
     batch_last = _memory_order(padded)[0] != 0
     cols_axes = (2, 3, 0) if batch_last else (0, 2, 3)
     cols = ag.reshape(ag.permute(win, (1, 4, 5) + cols_axes), (c * kh * kw, n * oh * ow))
