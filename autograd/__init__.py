@@ -21,6 +21,7 @@ from .factories import arange, eye, full, ones, ones_like, rand, randn, zeros, z
 from .function import Function, FunctionCtx
 from .functional import (
     abs,
+    addcmul,
     argmax,
     argmin,
     as_tensor,
@@ -36,6 +37,7 @@ from .functional import (
     gather,
     getitem,
     leaky_relu,
+    lerp,
     linear,
     log,
     log1p,
@@ -90,8 +92,8 @@ __all__ = [
     "gradcheck", "gradgradcheck", "GradcheckError",
     "get_default_dtype", "set_default_dtype",
     "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "eye",
-    "abs", "argmax", "argmin", "as_tensor", "broadcast_to", "cat", "clamp", "cos", "cross_entropy", "einsum", "exp",
-    "expand", "flatten", "gather", "getitem", "leaky_relu", "linear", "log", "log1p", "log_softmax",
+    "abs", "addcmul", "argmax", "argmin", "as_tensor", "broadcast_to", "cat", "clamp", "cos", "cross_entropy", "einsum", "exp",
+    "expand", "flatten", "gather", "getitem", "leaky_relu", "lerp", "linear", "log", "log1p", "log_softmax",
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "neg", "one_hot", "pad",
     "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "transpose",

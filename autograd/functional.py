@@ -15,6 +15,7 @@ import numpy as np
 
 from . import graph, ops
 from .function import Select
+from .dtypes import get_default_dtype
 from .graph import Node
 from .recording import _compare, _mark_view, _wrap, apply, apply1, apply2
 from .tensor import Tensor
@@ -210,6 +211,43 @@ def maximum(a: Any, b: Any) -> Tensor:
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; on ties each input gets half the gradient."""
     return apply2(ops.minimum, a, b)
+
+
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:
+    """Linear interpolation ``input + weight * (end - input)``, as PyTorch's ``lerp``.
+
+    ``weight`` may be a Tensor (it then gets a gradient too) or a number. One recorded op
+    instead of three, e.g. a GRU's new state ``lerp(n, h, z)``.
+
+    >>> lerp(Tensor([0.0, 10.0]), Tensor([1.0, 20.0]), 0.25)
+    tensor([ 0.25, 12.50])
+    """
+    args = _ternary_args("lerp", input, end, weight)
+    if not isinstance(weight, Tensor) and np.ndim(weight) == 0:  # a number: no gradient, its dtype stays weak
+        args = args[:2] + (weight,)
+    return apply(ops.lerp, args)
+
+
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    """``input + value * tensor1 * tensor2``, as PyTorch's ``addcmul``: one recorded op instead of two.
+
+    >>> addcmul(Tensor([1.0, 1.0]), Tensor([2.0, 3.0]), Tensor([4.0, 5.0]), value=0.5)
+    tensor([5.0, 8.5])
+    """
+    return apply(ops.addcmul, _ternary_args("addcmul", input, tensor1, tensor2), {"value": value})
+
+
+def _ternary_args(name: str, *values: Any) -> tuple[Tensor, ...]:
+    """Three operands as Tensors of one floating dtype, their shapes checked to broadcast."""
+    ts = tuple(as_tensor(v) for v in values)
+    try:
+        np.broadcast_shapes(*(t.shape for t in ts))
+    except ValueError:
+        raise ValueError(f"{name}(): shapes {', '.join(str(t.shape) for t in ts)} don't broadcast together") from None
+    dtype = np.result_type(*(t.dtype for t in ts))
+    if dtype.kind != "f":
+        dtype = np.dtype(get_default_dtype())
+    return tuple(t if t.dtype == dtype else t.to(dtype) for t in ts)
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
@@ -500,7 +538,7 @@ def window_totals(x: Any, window_shape: int | Sequence[int], stride: int | Seque
     The same values as ``sliding_window(x, window_shape, stride)`` summed over its window
     dims, computed with one strided add per window offset instead of copying the windows.
 
-    >>> window_totals(arange(16.0).reshape(4, 4), 2, stride=2).tolist()
+    >>> window_totals(Tensor(np.arange(16.0).reshape(4, 4)), (2, 2), stride=2).tolist()
     [[10.0, 18.0], [42.0, 50.0]]
     """
     x = as_tensor(x)

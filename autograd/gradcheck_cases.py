@@ -104,6 +104,22 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
     "powc": lambda rng: [(f"x ** {p}", _prim(ops.powc, p=p), (_t(_pos(rng, (3, 4))),)) for p in (2, 3, -1.5, 0.5)],
     "maximum": lambda rng: [("no ties", _prim(ops.maximum), tuple(map(_t, _extremes(rng, (3, 4)))))],
     "minimum": lambda rng: [("no ties", _prim(ops.minimum), tuple(map(_t, _extremes(rng, (3, 4)))))],
+    "lerp": lambda rng: [
+        ("(3, 4) each", _prim(ops.lerp), tuple(_t(rng.standard_normal((3, 4))) for _ in range(3))),
+        (
+            "broadcast weight",
+            _prim(ops.lerp),
+            (_t(rng.standard_normal((3, 4))), _t(rng.standard_normal((3, 4))), _t(rng.standard_normal((4,)))),
+        ),
+    ],
+    "addcmul": lambda rng: [
+        ("(3, 4) each", _prim(ops.addcmul, value=1), tuple(_t(rng.standard_normal((3, 4))) for _ in range(3))),
+        (
+            "broadcast, value -0.5",
+            _prim(ops.addcmul, value=-0.5),
+            (_t(rng.standard_normal((4,))), _t(rng.standard_normal((3, 4))), _t(rng.standard_normal((3, 1)))),
+        ),
+    ],
     "where": lambda rng: [
         (
             "cond (3, 4)",

@@ -123,6 +123,55 @@ where = Op(
     saves="",
 )
 
+
+
+# ============================================================ elementwise, ternary (PyTorch's lerp and addcmul)
+def _same_layout(*arrays: Any) -> bool:
+    """All ndarrays of one shape and dtype: the fused forwards below may then work in place."""
+    a = arrays[0]
+    return all(type(v) is _ndarray and v.shape == a.shape and v.dtype == a.dtype for v in arrays)
+
+
+def _lerp(a: Any, b: Any, w: Any) -> Any:
+    """``a + w * (b - a)``; with equal shapes and dtypes in one new array."""
+    if not _same_layout(a, b, w):
+        return a + w * (b - a)
+    out = b - a
+    out *= w
+    out += a
+    return out
+
+
+lerp = Op(
+    "lerp",
+    _lerp,
+    lambda g, ans, a, b, w: g * (1 - w),
+    lambda g, ans, a, b, w: g * w,
+    lambda g, ans, a, b, w: g * (b - a),
+    saves="inputs",
+)
+
+
+def _addcmul(x: Any, y: Any, z: Any, value: float) -> Any:
+    """``x + value * y * z``; with equal shapes and dtypes in one new array."""
+    if not _same_layout(x, y, z):
+        return x + value * y * z if value != 1 else x + y * z
+    out = y * z
+    if value != 1:
+        out *= value
+    out += x
+    return out
+
+
+addcmul = Op(
+    "addcmul",
+    _addcmul,
+    lambda g, ans, x, y, z, value: g,
+    lambda g, ans, x, y, z, value: g * z * value if value != 1 else g * z,
+    lambda g, ans, x, y, z, value: g * y * value if value != 1 else g * y,
+    saves="inputs",
+)
+
 # ============================================================ elementwise, unary
 neg = Op("neg", operator.neg, lambda g, ans, x: -g, saves="")
 exp = Op("exp", np.exp, lambda g, ans, x: g * ans, saves="output")

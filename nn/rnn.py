@@ -54,13 +54,13 @@ def _rnn_step(pre: Tensor, h: Tensor, w_hh: Tensor, act: Any) -> Tensor:
 def _gru_step(pre: Tensor, gi_n: Tensor, h: Tensor, w_hh: Tensor) -> Tensor:
     # one matmul for all three gates: [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn]
     r, z, hn = ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1)
-    n = ag.tanh(gi_n + ag.sigmoid(r) * hn)
-    return n + ag.sigmoid(z) * (h - n)  # = (1 - z) * n + z * h
+    n = ag.tanh(ag.addcmul(gi_n, ag.sigmoid(r), hn))
+    return ag.lerp(n, h, ag.sigmoid(z))  # (1 - z) * n + z * h
 
 
 def _lstm_step(pre: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:
     i, f, g, o = ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1)
-    c = ag.sigmoid(f) * c + ag.sigmoid(i) * ag.tanh(g)
+    c = ag.addcmul(ag.sigmoid(f) * c, ag.sigmoid(i), ag.tanh(g))
     return ag.sigmoid(o) * ag.tanh(c), c
 
 
@@ -69,19 +69,19 @@ def _project(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: T
 
     RNN/LSTM: ``x W_ih^T + b_ih + b_hh``. GRU: b_hh's n block must stay inside
     ``r * (W_hn h + b_hn)``, so the steps get two parts: ``pre`` holds the r and z blocks of
-    ``x W_ih^T + b_ih + b_hh`` and, in the n block, ``b_hn`` (so one matmul per step,
-    ``h W_hh^T + pre``, gives every gate's hidden-side term); ``gi_n = x W_in^T + b_in``.
+    ``x W_ih^T + b_ih + b_hh`` and ``b_hn`` in the n block (W_ih's n rows zeroed), so one
+    matmul per step, ``h W_hh^T + pre``, gives every gate's hidden-side term; and
+    ``gi_n = x W_in^T + b_in``. (Two input matmuls: copying one result apart costs more.)
     """
     if not gru:
         return ag.linear(x, w_ih, None if b_ih is None else b_ih + b_hh), w_hh
     hidden = w_hh.shape[1]
+    w_rz, w_n = ag.split(w_ih, [2 * hidden, hidden])
+    w_pre = ag.pad(w_rz, ((0, hidden), (0, 0)))
     if b_hh is None:
-        pre_rz, gi_n = ag.split(ag.linear(x, w_ih), [2 * hidden, hidden], dim=-1)
-        b_n = ag.zeros(gi_n.shape, dtype=gi_n.dtype)
-    else:
-        b_rz, b_n = ag.split(b_hh, [2 * hidden, hidden])
-        pre_rz, gi_n = ag.split(ag.linear(x, w_ih, b_ih + ag.pad(b_rz, (0, hidden))), [2 * hidden, hidden], dim=-1)
-    return (ag.cat([pre_rz, ag.expand(b_n, gi_n.shape)], dim=-1), gi_n), w_hh
+        return (ag.linear(x, w_pre), ag.linear(x, w_n)), w_hh
+    b_rz, b_n = ag.split(b_ih, [2 * hidden, hidden])
+    return (ag.linear(x, w_pre, ag.pad(b_rz, (0, hidden)) + b_hh), ag.linear(x, w_n, b_n)), w_hh
 
 
 # ============================================================ shared checks and setup
