@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from . import graph, ops
-from .function import Select
 from .dtypes import get_default_dtype
+from .function import Select
 from .graph import Node
 from .recording import _compare, _mark_view, _wrap, apply, apply1, apply2
 from .tensor import Tensor

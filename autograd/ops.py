@@ -124,7 +124,6 @@ where = Op(
 )
 
 
-
 # ============================================================ elementwise, ternary (PyTorch's lerp and addcmul)
 def _same_layout(*arrays: Any) -> bool:
     """All ndarrays of one shape and dtype: the fused forwards below may then work in place."""
