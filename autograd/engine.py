@@ -220,9 +220,11 @@ def _sweep_inner(
             elif type(gi) is not type(ref):
                 if type(gi) is Slot:  # one output's share of a multi-output op
                     prev = pending.get(parent)
-                    pending[parent] = gi if prev is None else prev + gi
                     if prev is None:
+                        pending[parent] = gi
                         push(heap, (-parent.seq, parent))
+                    else:
+                        prev.add_(gi)
                     continue
                 gi = _fit(gi, parent, node.op.name, create_graph)
             if anomaly:

@@ -71,12 +71,14 @@ class Slot:
     def __init__(self, index: int | None, g: Any):
         self.grads = {} if index is None else {index: g}
 
-    def __add__(self, other: Slot) -> Slot:
-        merged = Slot(None, None)
-        merged.grads = dict(self.grads)
+    def add_(self, other: Slot) -> Slot:
+        """Add ``other``'s gradients into this slot (the engine's own running total), in place:
+        gathering the n outputs of ``unbind`` this way takes n steps, not n * n dict copies."""
+        grads = self.grads
         for k, g in other.grads.items():
-            merged.grads[k] = g if k not in merged.grads else merged.grads[k] + g
-        return merged
+            mine = grads.get(k)
+            grads[k] = g if mine is None else mine + g
+        return self
 
 
 class FunctionOp(Op):

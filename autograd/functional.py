@@ -239,7 +239,11 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tens
 
 def _ternary_args(name: str, *values: Any) -> tuple[Tensor, ...]:
     """Three operands as Tensors of one floating dtype, their shapes checked to broadcast."""
-    ts = tuple(as_tensor(v) for v in values)
+    x, y, z = (v if isinstance(v, Tensor) else as_tensor(v) for v in values)
+    a, b, c = x._data, y._data, z._data
+    if a.dtype == b.dtype == c.dtype and a.dtype.kind == "f" and a.shape == b.shape == c.shape:
+        return x, y, z  # the usual case (one shape, one dtype), checked cheaply: this runs at every RNN step
+    ts = (x, y, z)
     try:
         np.broadcast_shapes(*(t.shape for t in ts))
     except ValueError:

@@ -125,10 +125,12 @@ where = Op(
 
 
 # ============================================================ elementwise, ternary (PyTorch's lerp and addcmul)
-def _same_layout(*arrays: Any) -> bool:
-    """All ndarrays of one shape and dtype: the fused forwards below may then work in place."""
-    a = arrays[0]
-    return all(type(v) is _ndarray and v.shape == a.shape and v.dtype == a.dtype for v in arrays)
+def _same_layout(a: Any, b: Any, c: Any) -> bool:
+    """Three ndarrays of one shape and dtype: the fused forwards below may then work in place."""
+    return (
+        type(a) is _ndarray and type(b) is _ndarray and type(c) is _ndarray
+        and a.dtype == b.dtype == c.dtype and a.shape == b.shape == c.shape
+    )  # fmt: skip
 
 
 def _lerp(a: Any, b: Any, w: Any) -> Any:
