@@ -623,9 +623,16 @@ def _window_totals(x: np.ndarray, window: tuple, stride: tuple) -> np.ndarray:
 
 
 def _window_totals_vjp(g: Any, ans: Any, x: Any, window: tuple, stride: tuple) -> Any:
-    """Every input element gets the gradients of the windows it lies in."""
+    """Every input element gets the gradients of the windows it lies in.
+
+    The result is laid out like ``x`` (what it meets next); on raw arrays ``g`` is first copied
+    into that layout too when it differs, so the adds run along the same contiguous rows.
+    """
+    order = _memory_order(x)
+    if type(g) is _ndarray and _memory_order(g) != order:
+        g = np.ascontiguousarray(g.transpose(order)).transpose(np.argsort(order))
     spread = expand(reshape(g, shape=g.shape + (1,) * len(window)), shape=g.shape + window)
-    return window_sum(spread, shape=x.shape, window=window, stride=stride, order=_memory_order(x))
+    return window_sum(spread, shape=x.shape, window=window, stride=stride, order=order)
 
 
 window_totals = Op("window_totals", _window_totals, _window_totals_vjp, saves="")
