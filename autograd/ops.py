@@ -676,14 +676,14 @@ def _matmul_rows(x: Any, w: Any) -> Any:
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
     if w.ndim != 2:
         raise ValueError(f"the weight must be 2-D (out_features, in_features), got shape {w.shape}")
-    out = _matmul_rows(x, w.T)
+    out = x @ w.T if x.ndim <= 2 else _matmul_rows(x, w.T)
     if b is not None:
         out += b
     return out
 
 
 def _linear_dx(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
-    return _matmul_rows(g, w)
+    return g @ w if g.ndim <= 2 else _matmul_rows(g, w)
 
 
 def _linear_dw(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
@@ -691,18 +691,23 @@ def _linear_dw(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
 
     On raw arrays (first-order backward) a :class:`MatmulSum`, computed when the engine reads it.
     """
-    if g.ndim == 1:  # a single input vector: an outer product
-        return g.reshape(-1, 1) * x
-    if g.ndim > 2:
-        g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-    if type(g) is _ndarray and type(x) is _ndarray:
+    ndim = g.ndim
+    if ndim == 2 and type(g) is _ndarray and type(x) is _ndarray:
         return _matmul_sum(g, x)
+    if ndim == 1:  # a single input vector: an outer product
+        return g.reshape(-1, 1) * x
+    if ndim > 2:
+        g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+        if type(g) is _ndarray and type(x) is _ndarray:
+            return _matmul_sum(g, x)
     return g.T @ x
 
 
 def _linear_db(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
     """Bias gradient: summed over the batch axes (the engine sums any others)."""
-    return g.sum(0) if g.ndim == 2 and b.ndim == 1 else g
+    if g.ndim == 2 and b.ndim == 1:
+        return _sum(g, 0) if type(g) is _ndarray else g.sum(0)  # (the ufunc's reduce: no Python wrapper)
+    return g
 
 
 # The rules use operators (@, .T, .sum), not primitive calls: the linear layers of every
