@@ -222,10 +222,9 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:
     >>> lerp(Tensor([0.0, 10.0]), Tensor([1.0, 20.0]), 0.25)
     tensor([ 0.25, 12.50])
     """
-    args = _ternary_args("lerp", input, end, weight)
     if not isinstance(weight, Tensor) and np.ndim(weight) == 0:  # a number: no gradient, its dtype stays weak
-        args = args[:2] + (weight,)
-    return apply(ops.lerp, args)
+        return apply(ops.lerp, _float_operands("lerp", input, end) + (float(weight),))
+    return apply(ops.lerp, _float_operands("lerp", input, end, weight))
 
 
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
@@ -234,16 +233,21 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tens
     >>> addcmul(Tensor([1.0, 1.0]), Tensor([2.0, 3.0]), Tensor([4.0, 5.0]), value=0.5)
     tensor([5.0, 8.5])
     """
-    return apply(ops.addcmul, _ternary_args("addcmul", input, tensor1, tensor2), {"value": value})
+    return apply(ops.addcmul, _float_operands("addcmul", input, tensor1, tensor2), {"value": value})
 
 
-def _ternary_args(name: str, *values: Any) -> tuple[Tensor, ...]:
-    """Three operands as Tensors of one floating dtype, their shapes checked to broadcast."""
-    x, y, z = (v if isinstance(v, Tensor) else as_tensor(v) for v in values)
-    a, b, c = x._data, y._data, z._data
-    if a.dtype == b.dtype == c.dtype and a.dtype.kind == "f" and a.shape == b.shape == c.shape:
-        return x, y, z  # the usual case (one shape, one dtype), checked cheaply: this runs at every RNN step
-    ts = (x, y, z)
+def _float_operands(name: str, *values: Any) -> tuple[Tensor, ...]:
+    """The operands as Tensors of one floating dtype (integers become the default float), their
+    shapes checked to broadcast together."""
+    ts = tuple([v if isinstance(v, Tensor) else as_tensor(v) for v in values])
+    first = ts[0]._data
+    usual = first.dtype.kind == "f"  # and one shape, one dtype: checked cheaply, this runs at every RNN step
+    for t in ts:
+        if not usual:
+            break
+        usual = t._data.dtype == first.dtype and t._data.shape == first.shape
+    if usual:
+        return ts
     try:
         np.broadcast_shapes(*(t.shape for t in ts))
     except ValueError:

@@ -403,6 +403,35 @@ EXTRA_CASES = [
         ((2, 4, 6),),
         tfn=lambda x: x.unfold(-2, 2, 1).unfold(-2, 3, 2),
     ),
+    Case("linear_3d", ag.linear, ((2, 4, 3), (5, 3), (5,)), tfn=lambda x, w, b: _tnnf().linear(x, w, b)),
+    Case(
+        "window_totals_1d",
+        lambda x: ag.window_totals(x, 3, 2),
+        ((2, 7),),
+        tfn=lambda x: x.unfold(-1, 3, 2).sum(-1),
+    ),
+    Case(
+        "window_totals_2d",
+        lambda x: ag.window_totals(x, (2, 3), (1, 2)),
+        ((2, 4, 6),),
+        tfn=lambda x: x.unfold(-2, 2, 1).unfold(-2, 3, 2).sum((-1, -2)),
+    ),
+    # PyTorch's lerp and addcmul (one op each where a GRU or LSTM step would record several)
+    Case("lerp", ag.lerp, ((3, 4), (3, 4), (3, 4)), tfn=lambda a, b, w: _torch().lerp(a, b, w)),
+    Case("lerp_broadcast_weight", ag.lerp, ((3, 4), (3, 4), (4,)), tfn=lambda a, b, w: _torch().lerp(a, b, w)),
+    Case(
+        "lerp_number_weight",
+        lambda a, b: ag.lerp(a, b, 0.3),
+        ((3, 4), (3, 4)),
+        tfn=lambda a, b: _torch().lerp(a, b, 0.3),
+    ),
+    Case("addcmul", ag.addcmul, ((3, 4), (3, 4), (3, 4)), tfn=lambda x, y, z: _torch().addcmul(x, y, z)),
+    Case(
+        "addcmul_broadcast_value",
+        lambda x, y, z: ag.addcmul(x, y, z, value=-0.5),
+        ((4,), (3, 4), (3, 1)),
+        tfn=lambda x, y, z: _torch().addcmul(x, y, z, value=-0.5),
+    ),
 ]
 
 ALL_CASES = (

@@ -84,3 +84,16 @@ def test_gradcheck_catches_a_wrong_derivative():
     with pytest.raises(ag.GradcheckError):
         gradcheck(WrongSquare.apply, (x,), mode="full")
     assert not gradcheck(WrongSquare.apply, (x,), mode="full", raise_exception=False)
+
+
+def test_lerp_and_addcmul_promote_like_the_arithmetic_operators():
+    ints = Tensor([0, 10]), Tensor([1, 20])
+    assert ag.lerp(*ints, 0.5).dtype == ag.get_default_dtype()  # integers become the default float
+    np.testing.assert_allclose(ag.lerp(*ints, 0.5).numpy(), [0.5, 15.0])
+    x32 = Tensor(np.ones(2, np.float32), requires_grad=True)
+    x64 = Tensor(np.ones(2), requires_grad=True)
+    out = ag.addcmul(x32, x64, x32, value=2.0)
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert x32.grad.dtype == np.float32 and x64.grad.dtype == np.float64
+    np.testing.assert_allclose(x32.grad.numpy(), [3.0, 3.0])  # d/dx32 of x32 + 2 * x64 * x32
