@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import blas
+
 _ndarray = np.ndarray
 
 # --------------------------------------------------------------------------- state
@@ -283,9 +285,9 @@ class MatmulSum:
 
     def value(self) -> np.ndarray:
         lhs, rhs = self.lhs, self.rhs
-        if type(lhs) is not list:
-            return lhs.T @ rhs
-        return np.concatenate(lhs).T @ np.concatenate(rhs)
+        if type(lhs) is list:
+            lhs, rhs = np.concatenate(lhs), np.concatenate(rhs)
+        return blas.matmul(lhs.T, rhs)
 
 
 def add_gradients(a: Any, b: Any) -> Any:

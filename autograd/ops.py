@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import blas
 from .dtypes import get_default_dtype
 from .graph import MatmulSum, Op
 from .tensor import Tensor
@@ -649,6 +650,8 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
         return reshape(g, shape=g.shape + (1,)) * y
     if x.ndim == 1:  # (n,) @ (..., n, m): batch axes are summed by the engine
         return reshape(matmul(y, reshape(g, shape=g.shape + (1,))), shape=g.shape[:-1] + (y.shape[-2],))
+    if type(g) is _ndarray and g.ndim == 2 and type(y) is _ndarray and y.ndim == 2:
+        return blas.matmul(g, y.T)  # e.g. a convolution's weight gradient: a long sum, blocked
     return matmul(g, _swap_last(y))
 
 
@@ -659,6 +662,8 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
         return reshape(x, shape=(x.shape[0], 1)) * reshape(g, shape=g.shape[:-1] + (1, g.shape[-1]))
     if y.ndim == 1:
         return reshape(matmul(_swap_last(x), reshape(g, shape=g.shape + (1,))), shape=g.shape[:-1] + (x.shape[-1],))
+    if type(g) is _ndarray and g.ndim == 2 and type(x) is _ndarray and x.ndim == 2:
+        return blas.matmul(x.T, g)
     return matmul(_swap_last(x), g)
 
 

@@ -150,12 +150,20 @@ def compare(
                 continue
             merged = dict(good[0])
             merged["ms"] = statistics.median(r["ms"] for r in good)
+            merged["round_ms"] = [r.get("ms") for r in runs]  # None for a round that failed
             if "ratio" in merged:  # a paired measurement (time_pairs)
                 merged["ratios"] = " ".join(f"{r['ratio']:.3f}" for r in good)
                 merged["ratio"] = statistics.median(r["ratio"] for r in good)
                 merged["pairs"], merged["processes"] = repeat, len(good)
             results[workload][fw] = merged
     return results
+
+
+def round_ratios(results: dict[str, dict], name: str, reference: str) -> list[float]:
+    """``name``'s time over ``reference``'s in each round: processes run one after the other, so
+    these compare numbers measured seconds apart (the machine's speed drifts over minutes)."""
+    mine, ref = results.get(name, {}).get("round_ms", []), results.get(reference, {}).get("round_ms", [])
+    return [a / b for a, b in zip(mine, ref) if a is not None and b is not None]
 
 
 def print_table(title: str, results: dict[str, dict], reference: str, target: str) -> None:
@@ -167,7 +175,7 @@ def print_table(title: str, results: dict[str, dict], reference: str, target: st
             print(f"  {fw:<14} unavailable ({r['error']})")
             continue
         ratio = f"{r['ms'] / base:5.2f}x {reference}" if base else ""
-        extra = "  ".join(f"{k}={v}" for k, v in r.items() if k not in ("ms",))
+        extra = "  ".join(f"{k}={v}" for k, v in r.items() if k not in ("ms", "round_ms"))
         print(f"  {fw:<14} {r['ms']:9.2f} ms   {ratio:<22} {extra}")
     if target:
         print(f"  target: {target}")

@@ -198,7 +198,7 @@ def _conv_backward(
     whole-array add over rows of ``Wo * N`` contiguous values.
     """
     o, c, k, _ = weight.shape
-    dweight = (dout @ cols.T).reshape(weight.shape)
+    dweight = _long_product(dout, cols.T).reshape(weight.shape)
     dbias = dout.sum(1)
     if in_shape is None:
         return None, dweight, dbias
@@ -210,6 +210,19 @@ def _conv_backward(
         for j in range(k):
             dx[:, i : i + ho, j : j + wo] += dcols[:, i, j]
     return dx, dweight, dbias
+
+
+def _long_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` summed in blocks of the long inner dimension when the result is small (a weight
+    gradient over every position of every image): OpenBLAS is 2.5-3x faster on blocks that keep
+    its packing buffers in the cache. One batched matmul over the blocks, then a sum."""
+    m, k = a.shape
+    n = b.shape[1]
+    blocks = next((c for c in range(k // 2048, k // 1024 + 1) if c and k % c == 0), None)
+    if k < 8192 or m * n > 16384 or blocks is None:
+        return a @ b
+    size = k // blocks
+    return np.matmul(a.reshape(m, blocks, size).transpose(1, 0, 2), b.reshape(blocks, size, n)).sum(axis=0)
 
 
 def _avgpool2(x: np.ndarray) -> np.ndarray:
