@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import graph, ops
-from .function import Slot
+from .function import Select, Slot
 from .graph import MatmulSum, Node, add_gradients
 from .recording import _check_finite, _version_box, _wrap, apply1
 from .tensor import Tensor
@@ -188,6 +188,18 @@ def _sweep_inner(
             node.grad = g if type(g) is not ndarray or g.size <= keep_upto else None
             ans = node.out
         op = node.op
+        if type(op) is Select:  # one output of a multi-output node: its gradient joins the node's slot
+            parent = node.parents[0]
+            if needed is None or parent in needed:
+                prev = pending.get(parent)
+                if prev is None:
+                    pending[parent] = Slot(op.index, g)
+                    push(heap, (-parent.seq, parent))
+                else:
+                    prev.add_(Slot(op.index, g))
+            if not retain_graph:
+                node.release()
+            continue
         rules, params, nargs = op.vjps, node.params, len(args)
         if op.residual and not create_graph:
             params = {**params, "residual": node.residual} if params else {"residual": node.residual}

@@ -17,8 +17,10 @@ from . import graph, ops
 from .dtypes import get_default_dtype
 from .function import Select
 from .graph import Node
-from .recording import _compare, _mark_view, _wrap, apply, apply1, apply2
+from .recording import _check_fresh, _compare, _version_box, _wrap, apply, apply1, apply2
 from .tensor import Tensor
+
+_new, _init_node = object.__new__, Node.__init__
 
 
 def as_tensor(x: Any) -> Tensor:
@@ -490,18 +492,29 @@ def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
     the shared node; the primitive's rule receives them all together (see ``ops.split``).
     """
     raw = x._data
+    if x._base is not None:
+        _check_fresh(x)
     pieces = op.forward(raw, **params)
     if x.requires_grad and graph.GRAD_ENABLED:
         node = Node(op, (x._node or x,), (x,), (raw,), params, None)
         node._meta, node.multi_output = ((), None), True
         while len(_SELECT) < len(pieces):
             _SELECT.append(Select(len(_SELECT)))
-        outs = tuple(_wrap(p, Node(_SELECT[j], (node,), (None,), (None,), None, p), True) for j, p in enumerate(pieces))
+        parents, none = (node,), (None,)
+        outs = []
+        for j, p in enumerate(pieces):
+            select = _new(Node)
+            _init_node(select, _SELECT[j], parents, none, none, None, p)
+            outs.append(_wrap(p, select, True))
     else:
-        outs = tuple(_wrap(p, None, False) for p in pieces)
-    for t in outs:
-        _mark_view(t, x)
-    return outs
+        outs = [_wrap(p, None, False) for p in pieces]
+    if type(raw) is np.ndarray:  # the pieces are views of x: they share its version counter
+        box, base = _version_box(x), x._base if x._base is not None else x
+        for t in outs:
+            t._vc, t._base = box, base
+            if t._node is not None:
+                t._node.out_vc = box
+    return tuple(outs)
 
 
 def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:
