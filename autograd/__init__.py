@@ -22,6 +22,7 @@ from .function import Function, FunctionCtx
 from .functional import (
     abs,
     addcmul,
+    addmm,
     argmax,
     argmin,
     as_tensor,
@@ -92,7 +93,7 @@ __all__ = [
     "gradcheck", "gradgradcheck", "GradcheckError",
     "get_default_dtype", "set_default_dtype",
     "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "eye",
-    "abs", "addcmul", "argmax", "argmin", "as_tensor", "broadcast_to", "cat", "clamp", "cos", "cross_entropy",
+    "abs", "addcmul", "addmm", "argmax", "argmin", "as_tensor", "broadcast_to", "cat", "clamp", "cos", "cross_entropy",
     "einsum", "exp", "expand", "flatten", "gather", "getitem", "leaky_relu", "lerp", "linear", "log", "log1p",
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "neg", "one_hot", "pad",
     "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",

@@ -254,10 +254,33 @@ def _float_operands(name: str, *values: Any) -> tuple[Tensor, ...]:
         np.broadcast_shapes(*(t.shape for t in ts))
     except ValueError:
         raise ValueError(f"{name}(): shapes {', '.join(str(t.shape) for t in ts)} don't broadcast together") from None
+    return _float_operands_any_shape(*ts)
+
+
+def _float_operands_any_shape(*ts: Tensor) -> tuple[Tensor, ...]:
+    """Tensors cast to their common floating dtype (integers and bools: the default float)."""
     dtype = np.result_type(*(t.dtype for t in ts))
     if dtype.kind != "f":
         dtype = np.dtype(get_default_dtype())
     return tuple(t if t.dtype == dtype else t.to(dtype) for t in ts)
+
+
+def addmm(input: Any, mat1: Any, mat2: Any) -> Tensor:
+    """``input + mat1 @ mat2`` for 2-D ``mat1``, ``mat2``, with ``input`` broadcast to the product,
+    as PyTorch's ``addmm``: one recorded op, the sum made in place on the product.
+
+    >>> addmm(Tensor([[10.0], [20.0]]), Tensor([[1.0, 2.0], [3.0, 4.0]]), Tensor([[1.0], [1.0]]))
+    tensor([[13.],
+            [27.]])
+    """
+    c, a, b = (v if isinstance(v, Tensor) else as_tensor(v) for v in (input, mat1, mat2))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"addmm(): mat1 {a.shape} and mat2 {b.shape} are not 2-D matrices that can be multiplied")
+    product = (a.shape[0], b.shape[1])
+    if c.ndim > 2 or any(n not in (1, p) for n, p in zip(c.shape[::-1], product[::-1])):
+        raise ValueError(f"addmm(): input of shape {c.shape} doesn't broadcast to the product's shape {product}")
+    c, a, b = _float_operands_any_shape(c, a, b)
+    return apply(ops.addmm, (c, a, b))
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:

@@ -112,6 +112,14 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
             (_t(rng.standard_normal((3, 4))), _t(rng.standard_normal((3, 4))), _t(rng.standard_normal((4,)))),
         ),
     ],
+    "addmm": lambda rng: [
+        (
+            f"c {c}",
+            _prim(ops.addmm),
+            (_t(rng.standard_normal(c)), _t(rng.standard_normal((3, 4))), _t(rng.standard_normal((4, 2)))),
+        )
+        for c in ((3, 2), (3, 1), (2,))
+    ],
     "addcmul": lambda rng: [
         ("(3, 4) each", _prim(ops.addcmul, value=1), tuple(_t(rng.standard_normal((3, 4))) for _ in range(3))),
         (

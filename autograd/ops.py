@@ -542,9 +542,20 @@ def _split_vjp(g: Any, ans: Any, x: Any, axis: int, sizes: tuple, squeeze: bool)
 
 
 split = Op("split", _split, _split_vjp, saves="", view=True)
+
+
+def _pad(x: Any, pad_width: tuple, value: float) -> np.ndarray:
+    """``np.pad`` with a constant, as a fill and one copy (np.pad's general machinery costs 2x)."""
+    x = np.asarray(x)
+    shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pad_width))
+    out = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, value, x.dtype)
+    out[tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, x.shape))] = x
+    return out
+
+
 pad = Op(
     "pad",
-    lambda x, pad_width, value: np.pad(x, pad_width, constant_values=value),
+    _pad,
     lambda g, ans, x, pad_width, value: getitem(
         g, index=tuple(slice(lo, n + lo) for (lo, _), n in zip(pad_width, x.shape))
     ),
@@ -668,6 +679,22 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y, saves="inputs")
+
+
+def _addmm(c: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = a @ b
+    out += c  # (functional.addmm checked that c broadcasts to the product and shares its dtype)
+    return out
+
+
+addmm = Op(  # PyTorch's addmm: c + a @ b for 2-D a, b, with c broadcast (e.g. a convolution's bias column)
+    "addmm",
+    _addmm,
+    lambda g, ans, c, a, b: g,
+    lambda g, ans, c, a, b: _matmul_vjp_x(g, ans, a, b),
+    lambda g, ans, c, a, b: _matmul_vjp_y(g, ans, a, b),
+    saves="inputs",
+)
 
 
 def _matmul_rows(x: Any, w: Any) -> Any:

@@ -169,9 +169,8 @@ def conv2d(
     batch_last = _memory_order(padded)[0] != 0
     cols_axes = (2, 3, 0) if batch_last else (0, 2, 3)
     cols = ag.reshape(ag.permute(win, (1, 4, 5) + cols_axes), (c * kh * kw, n * oh * ow))
-    out = ag.matmul(ag.reshape(weight, (o, c * kh * kw)), cols)  # (O, N*OH*OW)
-    if bias is not None:
-        out = out + ag.reshape(bias, (o, 1))
+    w = ag.reshape(weight, (o, c * kh * kw))
+    out = ag.matmul(w, cols) if bias is None else ag.addmm(ag.reshape(bias, (o, 1)), w, cols)  # (O, N*OH*OW)
     if batch_last:
         out = ag.permute(ag.reshape(out, (o, oh, ow, n)), (3, 0, 1, 2))
     else:

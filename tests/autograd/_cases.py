@@ -425,6 +425,9 @@ EXTRA_CASES = [
         ((3, 4), (3, 4)),
         tfn=lambda a, b: _torch().lerp(a, b, 0.3),
     ),
+    Case("addmm", ag.addmm, ((3, 2), (3, 4), (4, 2)), tfn=lambda c, a, b: _torch().addmm(c, a, b)),
+    Case("addmm_bias_column", ag.addmm, ((3, 1), (3, 4), (4, 2)), tfn=lambda c, a, b: _torch().addmm(c, a, b)),
+    Case("addmm_bias_row", ag.addmm, ((2,), (3, 4), (4, 2)), tfn=lambda c, a, b: _torch().addmm(c, a, b)),
     Case("addcmul", ag.addcmul, ((3, 4), (3, 4), (3, 4)), tfn=lambda x, y, z: _torch().addcmul(x, y, z)),
     Case(
         "addcmul_broadcast_value",

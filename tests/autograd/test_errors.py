@@ -94,6 +94,8 @@ def test_other_shape_errors_name_the_op():
         (ValueError, lambda: ag.one_hot(Tensor([0, 5]), 3), ("one_hot", "[0, 3)")),
         (ValueError, lambda: ag.lerp(a, leaf((3, 2)), 0.5), ("lerp", "(2, 3)", "(3, 2)")),
         (ValueError, lambda: ag.addcmul(a, a, leaf((4,))), ("addcmul", "(2, 3)", "(4,)")),
+        (ValueError, lambda: ag.addmm(leaf((2, 2)), a, leaf((2, 2))), ("addmm", "(2, 3)", "(2, 2)")),
+        (ValueError, lambda: ag.addmm(leaf((3, 2)), a, leaf((3, 2))), ("addmm", "(3, 2)", "(2, 2)")),
         (ValueError, lambda: ag.window_totals(a, (2, 4)), ("window_totals", "(2, 4)", "(2, 3)")),
         (ValueError, lambda: ag.window_totals(a, 2, stride=0), ("window_totals", "stride")),
         (ValueError, lambda: ag.sliding_window(a, (3, 3)), ("sliding_window", "(3, 3)", "(2, 3)")),
