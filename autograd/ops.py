@@ -596,12 +596,18 @@ def _window_sum(g: np.ndarray, shape: tuple, window: tuple, stride: tuple, order
     g = np.asarray(g)
     k = len(window)
     order = order or sorted(range(len(shape)), key=lambda a: -abs(g.strides[a]))
-    out = np.zeros([shape[a] for a in order], g.dtype).transpose(np.argsort(order))
     n_out = g.shape[-2 * k : -k]
+    # Windows that tile the input exactly (pooling's usual case) cover each element once:
+    # their values are copied in, with no zeros to start from and no additions.
+    tiled = stride == window and all(n * w == m for n, w, m in zip(n_out, window, shape[-k:]))
+    out = (np.empty if tiled else np.zeros)([shape[a] for a in order], g.dtype).transpose(np.argsort(order))
     lead = (slice(None),) * (len(shape) - k)
     for offset in itertools.product(*(range(w) for w in window)):  # loop over the window only
         dst = lead + tuple(slice(o, o + s * (n - 1) + 1, s) for o, s, n in zip(offset, stride, n_out))
-        out[dst] += g[(Ellipsis,) + offset]
+        if tiled:
+            out[dst] = g[(Ellipsis,) + offset]
+        else:
+            out[dst] += g[(Ellipsis,) + offset]
     return out
 
 

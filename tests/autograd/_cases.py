@@ -416,6 +416,12 @@ EXTRA_CASES = [
         ((2, 4, 6),),
         tfn=lambda x: x.unfold(-2, 2, 1).unfold(-2, 3, 2).sum((-1, -2)),
     ),
+    Case(
+        "window_totals_tiled",
+        lambda x: ag.window_totals(x, (2, 3), (2, 3)),
+        ((2, 4, 6),),
+        tfn=lambda x: x.unfold(-2, 2, 2).unfold(-2, 3, 3).sum((-1, -2)),
+    ),
     # PyTorch's lerp and addcmul (one op each where a GRU or LSTM step would record several)
     Case("lerp", ag.lerp, ((3, 4), (3, 4), (3, 4)), tfn=lambda a, b, w: _torch().lerp(a, b, w)),
     Case("lerp_broadcast_weight", ag.lerp, ((3, 4), (3, 4), (4,)), tfn=lambda a, b, w: _torch().lerp(a, b, w)),
