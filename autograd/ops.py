@@ -579,7 +579,7 @@ def _sliding_window(x: np.ndarray, window: tuple, stride: tuple) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(x, lead + out + window, strides, writeable=False)
 
 
-def _memory_order(x: Any) -> tuple:
+def memory_order(x: Any) -> tuple:
     """The axes of an array from outermost to innermost in memory (``(0, 1, 2)`` for C order)."""
     strides = _raw(x).strides
     return tuple(sorted(range(len(strides)), key=lambda a: -abs(strides[a])))
@@ -646,8 +646,8 @@ def _window_totals_vjp(g: Any, ans: Any, x: Any, window: tuple, stride: tuple) -
     The result is laid out like ``x`` (what it meets next); on raw arrays ``g`` is first copied
     into that layout too when it differs, so the adds run along the same contiguous rows.
     """
-    order = _memory_order(x)
-    if type(g) is _ndarray and _memory_order(g) != order:
+    order = memory_order(x)
+    if type(g) is _ndarray and memory_order(g) != order:
         g = np.ascontiguousarray(g.transpose(order)).transpose(np.argsort(order))
     spread = expand(reshape(g, shape=g.shape + (1,) * len(window)), shape=g.shape + window)
     return window_sum(spread, shape=x.shape, window=window, stride=stride, order=order)
@@ -704,10 +704,8 @@ addmm = Op(  # PyTorch's addmm: c + a @ b for 2-D a, b, with c broadcast (e.g. a
 
 
 def _matmul_rows(x: Any, w: Any) -> Any:
-    """``x @ w`` for a 2-D ``w``, with the leading axes of an N-D ``x`` merged into one: NumPy
+    """``x @ w`` for an N-D ``x`` and a 2-D ``w``, with x's leading axes merged into one: NumPy
     multiplies a stack of matrices one matrix at a time, several times slower than one BLAS call."""
-    if x.ndim <= 2:
-        return x @ w
     return (x.reshape(-1, x.shape[-1]) @ w).reshape(x.shape[:-1] + (w.shape[-1],))
 
 

@@ -32,6 +32,8 @@ from autograd import Tensor
 from . import init
 from .module import Module, Parameter
 
+_memory_order = ag.ops.memory_order  # the axes from outermost to innermost in memory
+
 __all__ = [
     "conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d",
     "Conv2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d",
@@ -108,12 +110,6 @@ def _windows(
 def _window_totals(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any) -> Tensor:
     """(N, C, OH, OW): the sum of every window of the zero-padded input (sum pooling)."""
     return ag.window_totals(_padded(x, kernel, stride, padding, who), kernel, stride)
-
-
-def _memory_order(x: Tensor) -> tuple[int, ...]:
-    """The axes of ``x`` from outermost to innermost in memory (``(0, 1, 2, 3)`` for C order)."""
-    strides = x.data.strides
-    return tuple(sorted(range(x.ndim), key=lambda a: -abs(strides[a])))
 
 
 def _window_stack(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: Any, value: float = 0.0) -> Tensor:
