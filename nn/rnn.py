@@ -17,9 +17,9 @@ Layer ``k`` holds ``weight_ih_l{k}`` of shape ``(G * hidden_size, in_k)``,
 As in PyTorch, ``dropout`` (multi-layer modules, training mode) drops elements of each
 layer's output except the last layer's.
 
-For speed, the input projections of all time steps are one matmul before the loop;
-inside it there is only the recurrent matmul ``h @ W_hh.T`` (for the GRU, as two row
-blocks, so ``r`` can gate the n block without slicing) and a few elementwise ops per step.
+For speed, the input projections of all time steps are one matmul before the loop (two for
+the GRU); inside it there is only the recurrent matmul ``h @ W_hh.T`` (one for all gates) and
+a few elementwise ops per step (``lerp`` and ``addcmul`` fuse the GRU's and LSTM's).
 The time steps are taken with ``autograd.unbind``, whose backward stacks the per-step
 gradients once (slicing step by step would scatter into a full-size array per step).
 """
@@ -64,8 +64,8 @@ def _lstm_step(pre: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor,
     return ag.sigmoid(o) * ag.tanh(c), c
 
 
-def _project(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, gru: bool) -> tuple:
-    """The input pre-activations of every step in one matmul, and W_hh.
+def _project(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, gru: bool) -> Any:
+    """The input pre-activations of every time step, before the loop.
 
     RNN/LSTM: ``x W_ih^T + b_ih + b_hh``. GRU: b_hh's n block must stay inside
     ``r * (W_hn h + b_hn)``, so the steps get two parts: ``pre`` holds the r and z blocks of
@@ -74,14 +74,14 @@ def _project(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: T
     ``gi_n = x W_in^T + b_in``. (Two input matmuls: copying one result apart costs more.)
     """
     if not gru:
-        return ag.linear(x, w_ih, None if b_ih is None else b_ih + b_hh), w_hh
+        return ag.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
     hidden = w_hh.shape[1]
     w_rz, w_n = ag.split(w_ih, [2 * hidden, hidden])
     w_pre = ag.pad(w_rz, ((0, hidden), (0, 0)))
     if b_hh is None:
-        return (ag.linear(x, w_pre), ag.linear(x, w_n)), w_hh
+        return ag.linear(x, w_pre), ag.linear(x, w_n)
     b_rz, b_n = ag.split(b_ih, [2 * hidden, hidden])
-    return (ag.linear(x, w_pre, ag.pad(b_rz, (0, hidden)) + b_hh), ag.linear(x, w_n, b_n)), w_hh
+    return ag.linear(x, w_pre, ag.pad(b_rz, (0, hidden)) + b_hh), ag.linear(x, w_n, b_n)
 
 
 # ============================================================ shared checks and setup
@@ -274,7 +274,7 @@ class RNN(_RNNBase):
     def _run_layer(self, x: Tensor, k: int, state: list, t_axis: int) -> tuple[list, tuple]:
         w_ih, w_hh, b_ih, b_hh = self.layer_params(k)
         act = _ACTIVATIONS[self.nonlinearity]
-        pre, w_hh = _project(x, w_ih, w_hh, b_ih, b_hh, gru=False)
+        pre = _project(x, w_ih, w_hh, b_ih, b_hh, gru=False)
         (h,) = state
         outs = []
         for pre_t in ag.unbind(pre, t_axis):
@@ -300,7 +300,7 @@ class GRU(_RNNBase):
 
     def _run_layer(self, x: Tensor, k: int, state: list, t_axis: int) -> tuple[list, tuple]:
         w_ih, w_hh, b_ih, b_hh = self.layer_params(k)
-        (pre, gi_n), w_hh = _project(x, w_ih, w_hh, b_ih, b_hh, gru=True)
+        pre, gi_n = _project(x, w_ih, w_hh, b_ih, b_hh, gru=True)
         (h,) = state
         outs = []
         for pre_t, n_t in zip(ag.unbind(pre, t_axis), ag.unbind(gi_n, t_axis)):
@@ -325,7 +325,7 @@ class LSTM(_RNNBase):
 
     def _run_layer(self, x: Tensor, k: int, state: list, t_axis: int) -> tuple[list, tuple]:
         w_ih, w_hh, b_ih, b_hh = self.layer_params(k)
-        pre, w_hh = _project(x, w_ih, w_hh, b_ih, b_hh, gru=False)
+        pre = _project(x, w_ih, w_hh, b_ih, b_hh, gru=False)
         h, c = state
         outs = []
         for pre_t in ag.unbind(pre, t_axis):
@@ -400,8 +400,8 @@ class RNNCell(_CellBase):
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         x, (h,) = self._prepare(input, hx, ("hx",))
-        pre, w_hh = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=False)
-        return _rnn_step(pre, h, w_hh, _ACTIVATIONS[self.nonlinearity])
+        pre = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=False)
+        return _rnn_step(pre, h, self.weight_hh, _ACTIVATIONS[self.nonlinearity])
 
 
 class GRUCell(_CellBase):
@@ -416,8 +416,8 @@ class GRUCell(_CellBase):
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         x, (h,) = self._prepare(input, hx, ("hx",))
-        (pre, gi_n), w_hh = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=True)
-        return _gru_step(pre, gi_n, h, w_hh)
+        pre, gi_n = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=True)
+        return _gru_step(pre, gi_n, h, self.weight_hh)
 
 
 class LSTMCell(_CellBase):
@@ -433,5 +433,5 @@ class LSTMCell(_CellBase):
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         x, (h, c) = self._prepare(input, hx, ("hx", "cx"))
-        pre, w_hh = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=False)
-        return _lstm_step(pre, h, c, w_hh)
+        pre = _project(x, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, gru=False)
+        return _lstm_step(pre, h, c, self.weight_hh)
