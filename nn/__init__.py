@@ -40,7 +40,7 @@ __all__ += [
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"]
-# --- optimizers (the subpackage nn.optim) and ready-made models (nn.models)
-from . import models, optim  # noqa: E402
+# --- optimizers (the subpackage nn.optim), ready-made models (nn.models), datasets and batches (nn.data)
+from . import data, models, optim  # noqa: E402
 
-__all__ += ["models", "optim"]
+__all__ += ["data", "models", "optim"]
