@@ -270,39 +270,53 @@ class MatmulSum:
     read: one matmul over the concatenated rows. A weight used at every step of a recurrent
     network thus gets one large product instead of a product and an addition per step (3-4x
     less memory traffic); a weight used once costs the same product as before.
+
+    What it holds is bounded: the rule defers only factors smaller than ``KEEP`` times the
+    result, and once joined factors exceed that, the product so far is computed and kept
+    (``total``) in their place. So deferring never holds much more memory than computing at
+    once would, and a 35-step RNN still takes one or two products.
     """
 
-    __slots__ = ("lhs", "rhs", "shape", "dtype")  # one factor each, or lists of them once joined
+    KEEP = 4
+    __slots__ = ("lhs", "rhs", "shape", "dtype", "held", "total")
     __array_ufunc__ = None  # never mixed with arrays by accident: the engine calls value()
 
     @staticmethod
     def of(a: np.ndarray, b: np.ndarray) -> MatmulSum:
         """The deferred ``a.T @ b`` of two 2-D arrays."""
         m = _new(MatmulSum)
-        m.lhs, m.rhs, m.shape = a, b, (a.shape[1], b.shape[1])
+        m.lhs, m.rhs, m.shape, m.held, m.total = [a], [b], (a.shape[1], b.shape[1]), a.size + b.size, None
         m.dtype = a.dtype if a.dtype is b.dtype else np.result_type(a, b)
         return m
 
     def value(self) -> np.ndarray:
-        lhs, rhs = self.lhs, self.rhs
-        if type(lhs) is list:
-            lhs, rhs = np.concatenate(lhs), np.concatenate(rhs)
-        return blas.matmul(lhs.T, rhs)
+        lhs, rhs, total = self.lhs, self.rhs, self.total
+        if not lhs:
+            return total
+        out = (
+            blas.matmul(lhs[0].T, rhs[0]) if len(lhs) == 1 else blas.matmul(np.concatenate(lhs).T, np.concatenate(rhs))
+        )
+        if total is not None:
+            out += total
+        return out
+
+    def join(self, other: MatmulSum) -> MatmulSum:
+        """Add ``other`` in place (this is the engine's own running total)."""
+        self.lhs += other.lhs
+        self.rhs += other.rhs
+        self.held += other.held
+        if self.held > self.KEEP * self.shape[0] * self.shape[1]:
+            self.total, self.lhs, self.rhs, self.held = self.value(), [], [], 0
+        if other.total is not None:
+            self.total = other.total if self.total is None else self.total + other.total
+        return self
 
 
 def add_gradients(a: Any, b: Any) -> Any:
-    """``a + b`` where either may be a :class:`MatmulSum`; two of the same dtype are joined in place
-    (``a`` is the engine's own running total, so every use of a weight adds in constant time)."""
+    """``a + b`` where either may be a :class:`MatmulSum`: two of the same dtype are joined (in
+    place, so every use of a weight adds in constant time), anything else is computed and added."""
     if type(a) is MatmulSum and type(b) is MatmulSum and a.dtype == b.dtype:
-        if type(a.lhs) is not list:
-            a.lhs, a.rhs = [a.lhs], [a.rhs]
-        if type(b.lhs) is list:
-            a.lhs += b.lhs
-            a.rhs += b.rhs
-        else:
-            a.lhs.append(b.lhs)
-            a.rhs.append(b.rhs)
-        return a
+        return a.join(b)
     return (a.value() if type(a) is MatmulSum else a) + (b.value() if type(b) is MatmulSum else b)
 
 

@@ -39,7 +39,7 @@ def _mask(cond: Any, like: Any) -> np.ndarray:
 # The ufuncs' own reductions, for the hot spots below: ``.sum()``/``.max()`` go through a
 # Python wrapper that costs more than the work on a small array (same results).
 _sum, _max = np.add.reduce, np.maximum.reduce
-_ndarray, _matmul_sum = np.ndarray, MatmulSum.of
+_ndarray, _matmul_sum, _KEEP = np.ndarray, MatmulSum.of, MatmulSum.KEEP
 
 
 # ============================================================ elementwise, binary
@@ -727,15 +727,14 @@ def _linear_dw(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
 
     On raw arrays (first-order backward) a :class:`MatmulSum`, computed when the engine reads it.
     """
-    ndim = g.ndim
-    if ndim == 2 and type(g) is _ndarray and type(x) is _ndarray:
-        return _matmul_sum(g, x)
-    if ndim == 1:  # a single input vector: an outer product
+    if g.ndim == 1:  # a single input vector: an outer product
         return g.reshape(-1, 1) * x
-    if ndim > 2:
+    if g.ndim > 2:
         g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-        if type(g) is _ndarray and type(x) is _ndarray:
+    if type(g) is _ndarray and type(x) is _ndarray:
+        if g.size + x.size <= _KEEP * g.shape[1] * x.shape[1]:  # factors small next to the result
             return _matmul_sum(g, x)
+        return blas.matmul(g.T, x)
     return g.T @ x
 
 

@@ -127,14 +127,27 @@ def test_op_vjp_returns_an_array(rng):
     np.testing.assert_allclose(out, g.T @ x)
 
 
-def test_joining_is_in_place_and_keeps_every_factor(rng):
-    parts = [(rng.standard_normal((2, 3)), rng.standard_normal((2, 4))) for _ in range(5)]
+def test_joining_is_in_place_and_bounded(rng):
+    """Joined factors are kept while they are small next to the result, then folded into a total."""
+    parts = [(rng.standard_normal((2, 30)), rng.standard_normal((2, 40))) for _ in range(80)]
     total = MatmulSum.of(*parts[0])
-    for a, b in parts[1:]:
+    for a, b in parts[1:4]:
         assert add_gradients(total, MatmulSum.of(a, b)) is total
-    assert len(total.lhs) == 5 and total.shape == (3, 4)
+    assert len(total.lhs) == 4 and total.total is None and total.shape == (30, 40)
+    for a, b in parts[4:]:
+        total = add_gradients(total, MatmulSum.of(a, b))
+        assert total.held <= MatmulSum.KEEP * 30 * 40  # never much more than the result itself
+    assert total.total is not None
     np.testing.assert_allclose(total.value(), sum(a.T @ b for a, b in parts), rtol=1e-12)
-    dense = rng.standard_normal((3, 4))
-    np.testing.assert_allclose(add_gradients(dense, total), dense + total.value(), rtol=1e-12)
+    dense = rng.standard_normal((30, 40))
+    np.testing.assert_allclose(add_gradients(dense, MatmulSum.of(*parts[0])), dense + parts[0][0].T @ parts[0][1])
     with pytest.raises(TypeError):
         dense + total  # never silently mixed with arrays
+
+
+def test_large_factors_are_not_deferred(rng):
+    """A big batch through a small layer: the product is computed at once (holding the batch-sized
+    factors until the end of backward would cost more memory than the result)."""
+    g, x, w = rng.standard_normal((1000, 3)), rng.standard_normal((1000, 4)), rng.standard_normal((3, 4))
+    assert type(ops.linear.vjps[1](g, None, x, w)) is np.ndarray
+    assert type(ops.linear.vjps[1](g[:5], None, x[:5], w)) is MatmulSum
