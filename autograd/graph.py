@@ -278,33 +278,40 @@ class MatmulSum:
     """
 
     KEEP = 4
-    __slots__ = ("lhs", "rhs", "shape", "dtype", "held", "total")
+    __slots__ = ("lhs", "rhs", "shape", "dtype", "held", "total")  # one factor each, or lists once joined
     __array_ufunc__ = None  # never mixed with arrays by accident: the engine calls value()
 
     @staticmethod
     def of(a: np.ndarray, b: np.ndarray) -> MatmulSum:
         """The deferred ``a.T @ b`` of two 2-D arrays."""
         m = _new(MatmulSum)
-        m.lhs, m.rhs, m.shape, m.held, m.total = [a], [b], (a.shape[1], b.shape[1]), a.size + b.size, None
+        m.lhs, m.rhs, m.shape, m.total = a, b, (a.shape[1], b.shape[1]), None
         m.dtype = a.dtype if a.dtype is b.dtype else np.result_type(a, b)
         return m
 
     def value(self) -> np.ndarray:
         lhs, rhs, total = self.lhs, self.rhs, self.total
-        if not lhs:
-            return total
-        out = (
-            blas.matmul(lhs[0].T, rhs[0]) if len(lhs) == 1 else blas.matmul(np.concatenate(lhs).T, np.concatenate(rhs))
-        )
+        if type(lhs) is list:
+            if not lhs:
+                return total
+            lhs, rhs = np.concatenate(lhs), np.concatenate(rhs)
+        out = blas.matmul(lhs.T, rhs)
         if total is not None:
             out += total
         return out
 
     def join(self, other: MatmulSum) -> MatmulSum:
         """Add ``other`` in place (this is the engine's own running total)."""
-        self.lhs += other.lhs
-        self.rhs += other.rhs
-        self.held += other.held
+        if type(self.lhs) is not list:
+            self.lhs, self.rhs, self.held = [self.lhs], [self.rhs], self.lhs.size + self.rhs.size
+        if type(other.lhs) is list:
+            self.lhs += other.lhs
+            self.rhs += other.rhs
+            self.held += other.held
+        else:
+            self.lhs.append(other.lhs)
+            self.rhs.append(other.rhs)
+            self.held += other.lhs.size + other.rhs.size
         if self.held > self.KEEP * self.shape[0] * self.shape[1]:
             self.total, self.lhs, self.rhs, self.held = self.value(), [], [], 0
         if other.total is not None:
