@@ -244,6 +244,8 @@ def _sweep_inner(
                 _check_finite(gi._data if create_graph else gi, node.op, f"backward (gradient for input {i})", node)
             prev = pending.get(parent)
             if prev is None:
+                if type(gi) is MatmulSum:  # a first contribution: computed now, later ones are batched
+                    gi = gi.value()
                 if is_node:
                     push(heap, (-parent.seq, parent))
                 elif gi is g:  # a leaf: never alias a gradient that is also going elsewhere

@@ -266,10 +266,12 @@ class MatmulSum:
     """A gradient ``a_1.T @ b_1 + a_2.T @ b_2 + ...`` kept as its factors until it is needed.
 
     ``linear``'s weight rule returns one (on raw arrays) instead of computing ``g.T @ x``.
-    The engine adds them by joining the factors, and computes the total when the gradient is
-    read: one matmul over the concatenated rows. A weight used at every step of a recurrent
-    network thus gets one large product instead of a product and an addition per step (3-4x
-    less memory traffic); a weight used once costs the same product as before.
+    The engine computes a weight's first contribution at once (a weight used once gains
+    nothing by waiting, and its product is cheapest while its factors are in the cache),
+    joins the factors of later ones to it, and computes their sum when the gradient is read:
+    one matmul over the concatenated rows. A weight used at every step of a recurrent network
+    thus gets two large products instead of a product and an addition per step (3-4x less
+    memory traffic).
 
     What it holds is bounded: the rule defers only factors smaller than ``KEEP`` times the
     result, and once joined factors exceed that, the product so far is computed and kept
@@ -322,8 +324,12 @@ class MatmulSum:
 def add_gradients(a: Any, b: Any) -> Any:
     """``a + b`` where either may be a :class:`MatmulSum`: two of the same dtype are joined (in
     place, so every use of a weight adds in constant time), anything else is computed and added."""
-    if type(a) is MatmulSum and type(b) is MatmulSum and a.dtype == b.dtype:
-        return a.join(b)
+    if type(b) is MatmulSum:
+        if type(a) is MatmulSum and a.dtype == b.dtype:
+            return a.join(b)
+        if type(a) is _ndarray and a.dtype == b.dtype and a.shape == b.shape and b.total is None:
+            b.total = a  # (never written to: value() adds it into a new array)
+            return b
     return (a.value() if type(a) is MatmulSum else a) + (b.value() if type(b) is MatmulSum else b)
 
 

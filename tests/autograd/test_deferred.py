@@ -140,7 +140,12 @@ def test_joining_is_in_place_and_bounded(rng):
     assert total.total is not None
     np.testing.assert_allclose(total.value(), sum(a.T @ b for a, b in parts), rtol=1e-12)
     dense = rng.standard_normal((30, 40))
-    np.testing.assert_allclose(add_gradients(dense, MatmulSum.of(*parts[0])), dense + parts[0][0].T @ parts[0][1])
+    kept = dense.copy()
+    mixed = add_gradients(dense, MatmulSum.of(*parts[0]))  # an array first, then deferred parts: kept as the total
+    assert type(mixed) is MatmulSum
+    mixed = add_gradients(mixed, MatmulSum.of(*parts[1]))
+    np.testing.assert_allclose(mixed.value(), dense + parts[0][0].T @ parts[0][1] + parts[1][0].T @ parts[1][1])
+    np.testing.assert_array_equal(dense, kept)  # the array itself was not written to
     with pytest.raises(TypeError):
         dense + total  # never silently mixed with arrays
 
