@@ -201,6 +201,7 @@ def _sweep_inner(
                 node.release()
             continue
         rules, params, nargs = op.vjps, node.params, len(args)
+        batched = None if create_graph else op.batched_vjps
         if op.residual and not create_graph:
             params = {**params, "residual": node.residual} if params else {"residual": node.residual}
 
@@ -209,17 +210,19 @@ def _sweep_inner(
             i += 1
             if parent is None or needed is not None and parent not in needed:
                 continue
+            prev = pending.get(parent)
+            rule = rules[i] if prev is None or batched is None else batched.get(i, rules[i])
             # The usual arities spelled out: a call with *args costs more than many rules do.
             if params:
-                gi = rules[i](g, ans, *args, **params)
+                gi = rule(g, ans, *args, **params)
             elif nargs == 2:
-                gi = rules[i](g, ans, args[0], args[1])
+                gi = rule(g, ans, args[0], args[1])
             elif nargs == 1:
-                gi = rules[i](g, ans, args[0])
+                gi = rule(g, ans, args[0])
             elif nargs == 3:
-                gi = rules[i](g, ans, args[0], args[1], args[2])
+                gi = rule(g, ans, args[0], args[1], args[2])
             else:
-                gi = rules[i](g, ans, *args)
+                gi = rule(g, ans, *args)
             if gi is None:
                 continue
             is_node = type(parent) is node_type
@@ -231,7 +234,6 @@ def _sweep_inner(
                     gi = _fit(gi, parent, node.op.name, create_graph)
             elif type(gi) is not type(ref):
                 if type(gi) is Slot:  # one output's share of a multi-output op
-                    prev = pending.get(parent)
                     if prev is None:
                         pending[parent] = gi
                         push(heap, (-parent.seq, parent))
@@ -242,10 +244,7 @@ def _sweep_inner(
             if anomaly:
                 gi = gi.value() if type(gi) is MatmulSum else gi
                 _check_finite(gi._data if create_graph else gi, node.op, f"backward (gradient for input {i})", node)
-            prev = pending.get(parent)
             if prev is None:
-                if type(gi) is MatmulSum:  # a first contribution: computed now, later ones are batched
-                    gi = gi.value()
                 if is_node:
                     push(heap, (-parent.seq, parent))
                 elif gi is g:  # a leaf: never alias a gradient that is also going elsewhere

@@ -217,9 +217,14 @@ class Op:
     again (cross-entropy's exponentials). The node keeps it until backward releases it; rules
     get it as the keyword ``residual`` (``None`` under ``create_graph``, where they compute on
     Tensors). Such ops are recorded through ``apply``.
+
+    ``batched_vjps`` maps an input's position to a second rule that the engine uses for that
+    input when it already holds a gradient for it in this sweep: it may return a
+    :class:`MatmulSum`, which the engine joins to that gradient and computes with the others
+    in one product (``linear``'s weight, used at every step of a recurrent network).
     """
 
-    __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual")
+    __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual", "batched_vjps")
     ctx = None  # user Functions' ops (function.FunctionOp) carry their ctx here
 
     def __init__(
@@ -231,6 +236,7 @@ class Op:
         saves: str = "inputs output",
         view: bool = False,
         residual: bool = False,
+        batched_vjps: dict[int, Callable[..., Any]] | None = None,
     ):
         self.name = name
         self.forward = forward
@@ -240,14 +246,14 @@ class Op:
         self.saves_inputs = "inputs" in saves
         self.saves_output = "output" in saves
         self.residual = residual
+        self.batched_vjps = batched_vjps
 
     def vjp(self, i: int, g: Any, ans: Any, args: tuple, params: dict | None = None) -> Any:
         """Gradient for input ``i`` (what the engine computes for each edge)."""
         rule = self.vjps[i]
         if rule is None:
             raise RuntimeError(f"{self.name}: input {i} is not differentiable")
-        out = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-        return out.value() if type(out) is MatmulSum else out
+        return rule(g, ans, *args, **params) if params else rule(g, ans, *args)
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         # Called on raw arrays (inside a first-order backward) it is plain NumPy;
@@ -265,11 +271,11 @@ class Op:
 class MatmulSum:
     """A gradient ``a_1.T @ b_1 + a_2.T @ b_2 + ...`` kept as its factors until it is needed.
 
-    ``linear``'s weight rule returns one (on raw arrays) instead of computing ``g.T @ x``.
-    The engine computes a weight's first contribution at once (a weight used once gains
-    nothing by waiting, and its product is cheapest while its factors are in the cache),
-    joins the factors of later ones to it, and computes their sum when the gradient is read:
-    one matmul over the concatenated rows. A weight used at every step of a recurrent network
+    A weight's first gradient contribution in a sweep is computed at once (a weight used once
+    gains nothing by waiting). For later ones the engine uses ``linear``'s batched weight rule
+    (``Op.batched_vjps``), which returns one of these instead of computing ``g.T @ x``; the
+    engine joins them to the first, and computes their sum when the gradient is read: one
+    matmul over the concatenated rows. A weight used at every step of a recurrent network
     thus gets two large products instead of a product and an addition per step (3-4x less
     memory traffic).
 

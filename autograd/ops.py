@@ -723,19 +723,22 @@ def _linear_dx(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
 
 
 def _linear_dw(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
-    """Weight gradient ``g.T @ x``, with any leading axes of the input flattened first.
-
-    On raw arrays (first-order backward) a :class:`MatmulSum`, computed when the engine reads it.
-    """
+    """Weight gradient ``g.T @ x``, with any leading axes of the input flattened first."""
     if g.ndim == 1:  # a single input vector: an outer product
         return g.reshape(-1, 1) * x
     if g.ndim > 2:
         g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-    if type(g) is _ndarray and type(x) is _ndarray:
-        if g.size + x.size <= _KEEP * g.shape[1] * x.shape[1]:  # factors small next to the result
-            return _matmul_sum(g, x)
-        return blas.matmul(g.T, x)
-    return g.T @ x
+    return blas.matmul(g.T, x) if type(g) is _ndarray and type(x) is _ndarray else g.T @ x
+
+
+def _linear_dw_batched(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
+    """The weight gradient as a :class:`MatmulSum` (the weight already has one pending), unless
+    its factors are large next to the result (holding them would cost more than computing)."""
+    if g.ndim > 2:
+        g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+    if g.ndim == 2 and g.size + x.size <= _KEEP * g.shape[1] * x.shape[1]:
+        return _matmul_sum(g, x)
+    return _linear_dw(g, ans, x, w, b)
 
 
 def _linear_db(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
@@ -754,6 +757,7 @@ linear = Op(  # x @ w.T + b, with w stored (out_features, in_features)
     _linear_dw,
     _linear_db,
     saves="inputs",
+    batched_vjps={1: _linear_dw_batched},
 )
 
 

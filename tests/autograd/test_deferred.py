@@ -150,9 +150,11 @@ def test_joining_is_in_place_and_bounded(rng):
         dense + total  # never silently mixed with arrays
 
 
-def test_large_factors_are_not_deferred(rng):
-    """A big batch through a small layer: the product is computed at once (holding the batch-sized
-    factors until the end of backward would cost more memory than the result)."""
+def test_only_later_small_contributions_are_deferred(rng):
+    """linear's own weight rule computes; its batched rule (a gradient is already pending) defers,
+    except a big batch through a small layer (holding batch-sized factors until the gradient is
+    read would cost more memory than the result)."""
     g, x, w = rng.standard_normal((1000, 3)), rng.standard_normal((1000, 4)), rng.standard_normal((3, 4))
-    assert type(ops.linear.vjps[1](g, None, x, w)) is np.ndarray
-    assert type(ops.linear.vjps[1](g[:5], None, x[:5], w)) is MatmulSum
+    assert type(ops.linear.vjps[1](g[:5], None, x[:5], w)) is np.ndarray
+    assert type(ops.linear.batched_vjps[1](g[:5], None, x[:5], w)) is MatmulSum
+    assert type(ops.linear.batched_vjps[1](g, None, x, w)) is np.ndarray
