@@ -728,7 +728,9 @@ def _linear_dw(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
         return g.reshape(-1, 1) * x
     if g.ndim > 2:
         g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-    return blas.matmul(g.T, x) if type(g) is _ndarray and type(x) is _ndarray else g.T @ x
+    if len(g) >= blas.LONG and type(g) is _ndarray and type(x) is _ndarray:  # a long sum: blocked
+        return blas.matmul(g.T, x)
+    return g.T @ x
 
 
 def _linear_dw_batched(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
