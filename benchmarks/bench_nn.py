@@ -136,6 +136,11 @@ def _pairs(workload: str, repeat: int) -> dict:
     return time_pairs(_graphgrad_step(workload), _numpy_step(workload), repeat)
 
 
+def _pairs_same_update(workload: str, repeat: int) -> dict:
+    """As ``_pairs``, against the hand-written step given graphgrad's BLAS update (``ref.blas_sgd``)."""
+    return time_pairs(_graphgrad_step(workload), _numpy_step(workload, ref.blas_sgd), repeat)
+
+
 # ----------------------------------------------------------------------------- PyTorch
 def _torch_model(workload: str) -> object:
     from torch import nn
@@ -180,9 +185,9 @@ def _torch(workload: str, repeat: int) -> dict:
 _REFERENCE = {"mlp": ref.MLPReference, "lenet": ref.LeNetReference, "gru": ref.GRULMReference}
 
 
-def _numpy_step(workload: str) -> Callable[[], float]:
+def _numpy_step(workload: str, update: Callable | None = None) -> Callable[[], float]:
     params, x, y = _setup(workload)
-    net = _REFERENCE[workload](params)
+    net = _REFERENCE[workload](params, update)
     return lambda: net.step(x, y, LR)
 
 
@@ -199,6 +204,7 @@ WORKLOADS = {
     for w in ("mlp", "lenet", "gru")
 }
 WORKLOADS["mlp"]["paired"] = _column(_pairs, "mlp")  # its target is relative to numpy-by-hand
+WORKLOADS["mlp"]["paired-same-update"] = _column(_pairs_same_update, "mlp")
 REPEATS = {"mlp": 200, "lenet": 60, "gru": 20}
 TITLES = {
     "mlp": "MLP 784-256-128-10 training step (batch 128, float32)",
@@ -267,6 +273,7 @@ def main() -> None:
         print_table(TITLES[name], res, reference, target)
         _verdict(name, res)
         print_pairs(res, "paired", reference, TARGETS[name][1])
+        print_pairs(res, "paired-same-update", f"{reference} with graphgrad's BLAS update", None)
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"\nload average at the end: {load}")
 

@@ -73,16 +73,16 @@ def time_pairs(
     }
 
 
-def print_pairs(results: dict[str, dict], name: str, reference: str, factor: float) -> None:
-    """The paired ratio of ``name`` (``time_pairs`` in each process; median over processes)."""
+def print_pairs(results: dict[str, dict], name: str, reference: str, factor: float | None) -> None:
+    """The paired ratio of ``name`` (``time_pairs`` in each process; median over processes),
+    with its verdict when there is a target ``factor``."""
     r = results.get(name)
     if r is None or "error" in r:
         return
-    verdict = "met" if r["ratio"] <= factor else "NOT met"
+    verdict = "" if factor is None else f" -> within {factor}x: {'met' if r['ratio'] <= factor else 'NOT met'}"
     print(
         f"  paired, in one process ({r['pairs']} steps each, alternating blocks of 10, x {r['processes']} "
-        f"processes): graphgrad / "
-        f"{reference} = {r['ratio']:.3f} (per process {r['ratios']}) -> within {factor}x: {verdict}"
+        f"processes): graphgrad / {reference} = {r['ratio']:.3f} (per process {r['ratios']}){verdict}"
     )
 
 

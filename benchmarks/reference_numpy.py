@@ -32,6 +32,8 @@ Models:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -84,11 +86,25 @@ def _sgd(params: Params, grads: Params, lr: float) -> None:
         p -= np.asarray(lr, p.dtype) * g
 
 
-class _Reference:
-    """Holds the parameters; subclasses implement ``loss_and_grads``."""
+def blas_sgd(params: Params, grads: Params, lr: float) -> None:
+    """The same update as one BLAS ``axpy`` per parameter, as graphgrad's SGD does it."""
+    from autograd.blas import axpy  # (only this variant imports graphgrad)
 
-    def __init__(self, params: Params) -> None:
+    for name, g in grads.items():
+        axpy(-lr, g, params[name])
+
+
+class _Reference:
+    """Holds the parameters; subclasses implement ``loss_and_grads``.
+
+    ``update(params, grads, lr)`` does the SGD update in place: plain NumPy by default; the
+    MLP benchmark also runs the step with graphgrad's BLAS ``axpy`` update (``blas_sgd``), to
+    show what is left of graphgrad's time once both update parameters the same way.
+    """
+
+    def __init__(self, params: Params, update: Callable[[Params, Params, float], None] | None = None) -> None:
         self.params = {k: np.array(v) for k, v in params.items()}
+        self.update = _sgd if update is None else update
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> tuple[float, Params]:
         raise NotImplementedError
@@ -96,7 +112,7 @@ class _Reference:
     def step(self, x: np.ndarray, y: np.ndarray, lr: float) -> float:
         """One SGD training step (forward, backward, update in place); returns the loss before the update."""
         loss, grads = self.loss_and_grads(x, y)
-        _sgd(self.params, grads, lr)
+        self.update(self.params, grads, lr)
         return loss
 
 

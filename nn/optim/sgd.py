@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd.blas import axpy
+
 from .optimizer import Optimizer, required
 
 __all__ = ["SGD"]
@@ -50,19 +52,17 @@ class SGD(Optimizer):
         if group["momentum"] != 0 or group["weight_decay"] != 0:
             return super()._step_group(group, updated)
         # plain SGD, the common case: the same update, without a call per parameter
-        lr, states = group["lr"], self.state
+        step, states = -float(group["lr"]), self.state
         for p, data, g in self._with_grads(group):
             if p not in states:
                 states[p] = self._init_state(data, group)
-            data -= lr * g
+            axpy(step, g, data)  # data -= lr * g, in one pass over memory
             updated.append(p)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-        owned = False  # g is a temporary of ours, which may be overwritten
         if wd != 0:
             g = np.multiply(p, wd) + g
-            owned = True
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:  # first step: the buffer starts as (a copy of) the gradient
@@ -70,12 +70,5 @@ class SGD(Optimizer):
             else:
                 buf *= momentum
                 buf += g if group["dampening"] == 0 else (1 - group["dampening"]) * g
-            if group["nesterov"]:
-                g, owned = g + momentum * buf, True
-            else:
-                g, owned = buf, False
-        if owned:
-            g *= lr
-            p -= g
-        else:
-            p -= lr * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        axpy(-float(lr), g, p)

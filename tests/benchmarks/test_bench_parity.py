@@ -15,7 +15,9 @@ bench_nn = pytest.importorskip("bench_nn")
 @pytest.mark.parametrize("workload", ["mlp", "lenet", "gru"])
 def test_every_column_computes_the_same_losses(workload):
     pytest.importorskip("torch")
-    results = {name: column(1) for name, column in bench_nn.WORKLOADS[workload].items() if name != "paired"}
+    results = {
+        name: column(1) for name, column in bench_nn.WORKLOADS[workload].items() if not name.startswith("paired")
+    }
     for key in ("loss0", "loss1"):
         values = {name: float(r[key]) for name, r in results.items()}
         spread = max(values.values()) - min(values.values())
@@ -23,6 +25,14 @@ def test_every_column_computes_the_same_losses(workload):
     assert float(results["graphgrad"]["loss1"]) < float(results["graphgrad"]["loss0"])  # the update helped
 
 
-def test_paired_column_reports_both_times_and_their_ratio():
-    r = bench_nn.WORKLOADS["mlp"]["paired"](2)
+@pytest.mark.parametrize("column", ["paired", "paired-same-update"])
+def test_paired_columns_report_both_times_and_their_ratio(column):
+    r = bench_nn.WORKLOADS["mlp"][column](2)
     assert r["ms"] > 0 and r["reference_ms"] > 0 and r["ratio"] > 0
+
+
+def test_hand_written_step_with_the_blas_update_trains_the_same():
+    plain, blas = bench_nn._numpy_step("mlp"), bench_nn._numpy_step("mlp", bench_nn.ref.blas_sgd)
+    for _ in range(3):
+        a, b = plain(), blas()
+        assert abs(a - b) <= 1e-5 * abs(a)
