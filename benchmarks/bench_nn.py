@@ -22,6 +22,10 @@ the MLP, whose target is relative to numpy-by-hand, ``paired`` also alternates t
 graphgrad and numpy-by-hand steps back to back in one process and takes the median ratio
 over pairs: this machine's speed drifts by up to +-25% within minutes, which moves the
 ratio of two columns measured at different times, but not the ratio within a pair.
+graphgrad's SGD updates each parameter with one BLAS ``axpy`` (``autograd.blas.axpy``), a
+kernel the hand-written step (plain NumPy, ``p -= lr * g``) doesn't use; ``paired-same-update``
+pairs graphgrad with the hand-written step given that same update, which leaves the cost of
+the engine itself (recording, the backward sweep, module calls).
 
 Every worker runs with the same malloc settings: graphgrad's (``autograd/allocator.py``,
 applied by ``import autograd``) by default, glibc's defaults with ``--system-malloc``.

@@ -16,6 +16,9 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     """``p -= lr * g``, PyTorch's algorithm step for step.
 
+    The update itself is one BLAS ``axpy`` per parameter where possible
+    (``autograd.blas.axpy``: one pass over memory instead of NumPy's two and a temporary).
+
     With ``weight_decay`` the gradient is ``g + weight_decay * p`` (L2 regularisation).
     With ``momentum`` μ the step direction is the buffer ``b = μ b + (1 - dampening) g``
     (``b = g`` at the first step), or ``g + μ b`` with ``nesterov=True``. The course
