@@ -86,33 +86,33 @@ def _blas_axpy(char: str) -> Any:
     """The ``cblas_?axpy`` of the OpenBLAS in this process for dtype char ``f``/``d``, or None."""
     if char not in "fd":
         return None
-    lib = _openblas()
-    if lib is None:
-        return None
     letter, real = ("s", ctypes.c_float) if char == "f" else ("d", ctypes.c_double)
-    # OpenBLAS builds with 64-bit integers (NumPy's wheels) mark their symbols with a 64_ suffix.
-    for name, integer in ((f"scipy_cblas_{letter}axpy64_", ctypes.c_int64), (f"cblas_{letter}axpy64_", ctypes.c_int64)):
-        fn = getattr(lib, name, None)
-        if fn is not None:
-            fn.restype = None
-            fn.argtypes = [integer, real, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
-            return fn if _works(fn, np.dtype(char)) else None
+    # OpenBLAS builds with 64-bit integers (NumPy's wheels) mark their symbols with a 64_ suffix;
+    # other OpenBLAS libraries in the process (SciPy's, 32-bit) don't have these names.
+    for lib in _openblas_libraries():
+        for name in (f"scipy_cblas_{letter}axpy64_", f"cblas_{letter}axpy64_"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = None
+                fn.argtypes = [ctypes.c_int64, real, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
+                return fn if _works(fn, np.dtype(char)) else None
     return None
 
 
-def _openblas() -> Any:
-    """The OpenBLAS shared library NumPy loaded (Linux: read from the process's memory map)."""
+def _openblas_libraries() -> list:
+    """The OpenBLAS shared libraries loaded in this process (Linux: read from its memory map)."""
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split(maxsplit=5)[-1].strip() for line in maps if "openblas" in line.lower()}
     except OSError:
-        return None
+        return []
+    libraries = []
     for path in sorted(p for p in paths if os.path.isfile(p) and ".so" in os.path.basename(p)):
         try:
-            return ctypes.CDLL(path)
+            libraries.append(ctypes.CDLL(path))
         except OSError:
             continue
-    return None
+    return libraries
 
 
 def _works(fn: Any, dtype: np.dtype) -> bool:

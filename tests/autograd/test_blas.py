@@ -97,3 +97,12 @@ def test_axpy_falls_back_to_numpy_with_the_same_result(rng, case):
         expected = y * np.asarray(0.5, y.dtype)
     blas.axpy(-0.5, x, y)
     np.testing.assert_allclose(y, expected, rtol=2 * np.finfo(y.dtype).eps)
+
+
+def test_axpy_finds_numpys_openblas_among_others():
+    """SciPy brings its own OpenBLAS (32-bit integers, other symbol names): NumPy's is still the one bound."""
+    pytest.importorskip("scipy.linalg")
+    if blas._blas_axpy("f") is None:
+        pytest.skip("no OpenBLAS in this process (NumPy built with another BLAS)")
+    fn = blas._blas_axpy.__wrapped__("f")  # looked up again, now with SciPy's library loaded too
+    assert fn is not None and fn.__name__.endswith("axpy64_")
