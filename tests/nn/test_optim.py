@@ -91,6 +91,22 @@ def test_float32_matches_torch(torch, rng, cls, kw):
     _assert_same(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cls, kw", CASES[:4], ids=IDS[:4])
+def test_sgd_on_parameters_large_enough_for_blas_matches_torch(torch, rng, cls, kw, dtype):
+    """From ``blas.AXPY_MIN`` elements on, SGD updates with one BLAS axpy (where NumPy's OpenBLAS
+    is found): the same steps as PyTorch, small parameters (NumPy's update) alongside."""
+    from autograd import blas
+
+    values = [rng.standard_normal((80, 64)), rng.standard_normal(blas.AXPY_MIN), rng.standard_normal(7)]
+    assert values[0].size >= blas.AXPY_MIN > values[2].size
+    ours, theirs = [], []
+    for run, out in ((_run_ours, ours), (_run_torch, theirs)):
+        args = (cls, kw, values, STEPS) if run is _run_ours else (torch, cls, kw, values, STEPS)
+        out.extend(run(*args, dtype=dtype)[0])
+    _assert_same(ours, theirs, *((1e-5, 1e-6) if dtype == np.float32 else (1e-10, 1e-12)))
+
+
 def _two_groups(params):
     return [{"params": params[:2]}, {"params": params[2:], "lr": 0.02, "weight_decay": 0.05}]
 
