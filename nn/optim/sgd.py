@@ -54,7 +54,7 @@ class SGD(Optimizer):
     def _step_group(self, group: dict[str, Any], updated: list) -> None:
         if group["momentum"] != 0 or group["weight_decay"] != 0:
             return super()._step_group(group, updated)
-        # plain SGD, the common case: the same update, without a call per parameter
+        # plain SGD, the common case: the same update as _update, without its branches per parameter
         step, states = -float(group["lr"]), self.state
         for p, data, g in self._with_grads(group):
             if p not in states:

@@ -100,10 +100,8 @@ def test_sgd_on_parameters_large_enough_for_blas_matches_torch(torch, rng, cls, 
 
     values = [rng.standard_normal((80, 64)), rng.standard_normal(blas.AXPY_MIN), rng.standard_normal(7)]
     assert values[0].size >= blas.AXPY_MIN > values[2].size
-    ours, theirs = [], []
-    for run, out in ((_run_ours, ours), (_run_torch, theirs)):
-        args = (cls, kw, values, STEPS) if run is _run_ours else (torch, cls, kw, values, STEPS)
-        out.extend(run(*args, dtype=dtype)[0])
+    ours, _ = _run_ours(cls, kw, values, STEPS, dtype=dtype)
+    theirs, _ = _run_torch(torch, cls, kw, values, STEPS, dtype=dtype)
     _assert_same(ours, theirs, *((1e-5, 1e-6) if dtype == np.float32 else (1e-10, 1e-12)))
 
 
