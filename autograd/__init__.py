@@ -14,7 +14,7 @@ from . import allocator
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
 from . import ops
 from .anomaly import detect_anomaly, is_anomaly_enabled
-from .draw import draw, save_svg  # graphviz itself is imported only when a drawing is made
+from .drawing import draw, save_svg  # graphviz itself is imported only when a drawing is made
 from .dtypes import get_default_dtype, set_default_dtype
 from .engine import backward, grad
 from .factories import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like

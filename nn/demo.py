@@ -59,7 +59,7 @@ def run_demo(out: str = "graphgrad-demo.svg", seed: int = 0) -> int:
             print(f"   step {step:3d}  loss {loss.item():.4f}  accuracy {acc:.1%}")
 
     print("\n4. Drawing one training step")
-    from autograd.draw import save_svg
+    from autograd.drawing import save_svg
 
     loss = F.cross_entropy(model(x[:4]), y[:4])
     loss.backward()

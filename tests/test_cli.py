@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd import render
-from autograd.gradcheck_cases import primitives
+from autograd.drawing import render
+from autograd.gradcheck.cases import primitives
 from nn import cli
 from nn.models import REGISTRY
 

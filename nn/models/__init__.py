@@ -114,6 +114,6 @@ def example(name: str) -> Example:
 
 def graph_main(argv: list[str]) -> int:
     """``graphgrad graph MODEL --out file.svg``: draw one training step of a registered model."""
-    from autograd.draw import main
+    from autograd.drawing import main
 
     return main(argv, registry=REGISTRY)

@@ -21,9 +21,9 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd import draw_style, render
-from autograd.draw import main, save_svg, to_dot
-from autograd.draw_style import GradScale, grad_norm
+from autograd.drawing import main, render, save_svg, to_dot
+from autograd.drawing import style as draw_style
+from autograd.drawing.style import GradScale, grad_norm
 from autograd.graph import Node
 
 SVG = "{http://www.w3.org/2000/svg}"

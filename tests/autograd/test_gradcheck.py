@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import autograd as ag
 from autograd import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
-from autograd import gradcheck_cases as cases
+from autograd.gradcheck import cases
 
 
 def t64(a, name=None, requires_grad=True):

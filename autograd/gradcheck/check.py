@@ -15,20 +15,22 @@ for second derivatives. ``python -m autograd.gradcheck`` checks every built-in p
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import graph
-from .engine import grad as _grad
-from .function import FunctionOp, Select
-from .grad_mode import enable_grad, no_grad
-from .gradcheck_jacobian import full as full_jacobian
-from .gradcheck_jacobian import projected as projected_jacobian
-from .gradcheck_report import (
+from .. import graph
+from ..engine import grad as _grad
+from ..function import FunctionOp, Select
+from ..grad_mode import enable_grad, no_grad
+from ..graph import Node
+from ..recording import apply
+from ..tensor import Tensor
+from .jacobian import full as full_jacobian
+from .jacobian import projected as projected_jacobian
+from .report import (
     GradcheckError,
     GradcheckResult,
     Localization,
@@ -36,18 +38,10 @@ from .gradcheck_report import (
     describe_args,
     describe_params,
 )
-from .graph import Node
-from .recording import apply
-from .tensor import Tensor
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "GradcheckResult", "main"]
 
 _F64 = np.dtype(np.float64)
-
-# `python -m autograd.gradcheck` runs this file as __main__ after `import autograd` has already
-# imported it as a module, and runpy warns about the second copy; the command-line entry point
-# only calls `main`, which is safe with two copies, so that one warning is silenced.
-warnings.filterwarnings("ignore", message=r"'autograd\.gradcheck' found in sys\.modules", category=RuntimeWarning)
 
 
 @dataclass
@@ -357,7 +351,7 @@ def _node_recheck(node: Node) -> tuple[Callable | None, tuple, str]:
     )
     params = node.params or None
     if node.out is None:  # a multi-output primitive (split, unbind): its outputs hang off Select nodes
-        from .functional import _apply_multi
+        from ..functional import _apply_multi
 
         return (lambda *ts: _apply_multi(op, *ts, params)), args, ""
     return (lambda *ts: apply(op, ts, params)), args, ""
@@ -412,12 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     pass/fail) and returns 0 when all pass, 1 otherwise. Run it as
     ``python -m autograd.gradcheck`` or ``graphgrad gradcheck``; ``--help`` lists the options.
     """
-    from .gradcheck_cases import run_selftest
+    from .cases import run_selftest
 
     return run_selftest(argv)
 
 
 gradcheck.main = main  # type: ignore[attr-defined]  # `autograd.gradcheck` is this function once imported
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .engine import grad as _grad
-from .gradcheck_report import Kink, PairCheck
-from .tensor import Tensor
+from ..engine import grad as _grad
+from ..tensor import Tensor
+from .report import Kink, PairCheck
 
 if TYPE_CHECKING:
-    from .gradcheck import _Options, _Problem
+    from .check import _Options, _Problem
 
 _F64 = np.dtype(np.float64)
 MAX_KINKS_KEPT = 100  # per (output, input) pair

@@ -52,12 +52,11 @@ from typing import Any
 
 import numpy as np
 
-from . import draw_style as style
-from . import graph as recording_state
-from . import render
-from .draw_graph import Graph
-from .graph import Node, record_gradients
-from .tensor import Tensor
+from .. import graph as recording_state
+from ..graph import Node, record_gradients
+from ..tensor import Tensor
+from . import render, style
+from .scene import Graph
 
 __all__ = ["draw", "to_dot", "save_svg", "draw_training_step", "main", "MODELS", "register_model"]
 

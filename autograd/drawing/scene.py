@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .function import Select
-from .graph import Node, ReleasedInput, Scope
-from .tensor import Tensor
+from ..function import Select
+from ..graph import Node, ReleasedInput, Scope
+from ..tensor import Tensor
 
 __all__ = ["Graph", "Item", "MISSING", "is_multi", "value_of"]
 

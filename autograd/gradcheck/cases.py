@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from . import functional, ops
-from .graph import Op
-from .recording import apply
-from .tensor import Tensor
+from .. import functional, ops
+from ..graph import Op
+from ..recording import apply
+from ..tensor import Tensor
 
 Case = tuple[str, Callable[..., Any], tuple]
 
@@ -321,11 +321,11 @@ def primitives() -> dict[str, Op]:
 
 def check_op(name: str, seed: int = 0, second: bool = True) -> tuple[bool, float, float | None, int, str]:
     """Run one op's cases: (passed, worst 1st-order rel err, worst 2nd-order rel err, cases, first failure)."""
-    from .gradcheck import gradcheck, gradgradcheck
+    from .check import gradcheck, gradgradcheck
 
     builder = CASES.get(name)
     if builder is None:
-        return False, float("nan"), None, 0, f"no self-test case for ops.{name}: add one to autograd/gradcheck_cases.py"
+        return False, float("nan"), None, 0, f"no self-test case for ops.{name}: add one to autograd/gradcheck/cases.py"
     rng = np.random.default_rng(seed)
     ok, e1, e2, problem = True, 0.0, 0.0 if second else None, ""
     cases = builder(rng)

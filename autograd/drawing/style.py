@@ -1,7 +1,7 @@
 """How graph drawings look: numbers, colours, the HTML-like labels of the nodes.
 
 The functions turn plain values into DOT attribute text, and :class:`Painter` turns the
-items of :mod:`autograd.draw_graph` into DOT node statements; :mod:`autograd.draw` decides
+items of :mod:`autograd.drawing.scene` into DOT node statements; :mod:`autograd.drawing.draw` decides
 what to draw. Colours by kind (header of a tensor node, fill of an op node):
 
 - parameters green, inputs and data blue, constants grey, ops amber, modules lavender;
@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .draw_graph import MISSING, Graph, Item, is_multi, value_of
-from .function import FunctionOp, Slot
-from .graph import Node, ReleasedInput
-from .tensor import Parameter, Tensor
+from ..function import FunctionOp, Slot
+from ..graph import Node, ReleasedInput
+from ..tensor import Parameter, Tensor
+from .scene import MISSING, Graph, Item, is_multi, value_of
 
 FONT = "Helvetica"
 MONO = "Courier"
