@@ -131,7 +131,8 @@ def load_dataset(
     download: bool | None = None,
 ) -> DatasetSplits:
     """Load ``"digits"`` (embedded, the default), ``"mnist"``, ``"fashion-mnist"``, or a directory holding
-    the four IDX files of an MNIST-style dataset, split into train / validation / test.
+    the four IDX files of an MNIST-style dataset (a ``Path``, or a str that is not one of those names),
+    split into train / validation / test.
 
     The validation split is ``val_fraction`` of the training images, drawn with ``seed``; the test split
     is the dataset's own. ``limit=N`` keeps the first ``N`` images of the training split (the validation
@@ -142,11 +143,12 @@ def load_dataset(
         raise ValueError(f"load_dataset: val_fraction must be in [0, 1), got {val_fraction}")
     if limit is not None and (not isinstance(limit, (int, np.integer)) or isinstance(limit, bool) or limit < 1):
         raise ValueError(f"load_dataset: limit must be a positive int, got {limit!r}")
-    key = str(name_or_path).lower()
+    # a str that names a dataset means that dataset (write "./mnist" for a folder called mnist); else a path
+    key = str(name_or_path).lower() if isinstance(name_or_path, str) else None
     key = _ALIASES.get(key, key)
-    if key == "digits" and not Path(str(name_or_path)).exists():
+    if key == "digits":
         arrays, source, classes, scale = _digits(), "embedded UCI digits (nn/data/digits.npz)", DIGIT_CLASSES, 16.0
-    elif key in REMOTES and not Path(str(name_or_path)).exists():
+    elif key in REMOTES:
         folder = _find_or_download(key, root, download)
         arrays, source, classes, scale = _read_idx_dir(folder), str(folder), REMOTES[key].classes, 255.0
     else:

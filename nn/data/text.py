@@ -38,7 +38,7 @@ def load_corpus(name_or_path: str | Path = "shakespeare") -> str:
     endings come back as ``"\\n"``.
     """
     name = str(name_or_path)
-    if name.lower() in CORPORA and not Path(name).exists():
+    if isinstance(name_or_path, str) and name.lower() in CORPORA:  # "./shakespeare" for a file of that name
         data = (resources.files(__package__) / CORPORA[name.lower()]).read_bytes()
         return gzip.decompress(data).decode("utf-8")
     path = Path(name).expanduser()

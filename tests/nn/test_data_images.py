@@ -324,3 +324,25 @@ def test_fashion_mnist_from_debians_package(tmp_path, monkeypatch):
     assert (len(data.train), len(data.val), len(data.test)) == (500, 6000, 10000)
     assert data.input_shape == (1, 28, 28) and np.bincount(data.test.arrays[1]).tolist() == [1000] * 10
     assert data.train.arrays[0].dtype == np.float32
+
+
+def test_python_m_nn_data_downloads_and_lists(tmp_path, server, fake_mnist, capsys):
+    from nn.data.__main__ import main
+
+    assert main(["download", "mnist"]) == 0
+    assert str(tmp_path / "cache" / "mnist") in capsys.readouterr().out
+    assert len(list((tmp_path / "cache" / "mnist").iterdir())) == 4
+    server.files.clear()
+    assert main(["download", "mnist", "--root", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("python -m nn.data: could not download") and err.count("\n") == 1
+    assert main(["list"]) == 0
+    assert "fashion-mnist" in capsys.readouterr().out
+
+
+def test_a_name_means_the_dataset_and_a_path_the_folder(tmp_path, monkeypatch):
+    write_mnist_like(tmp_path / "digits")
+    monkeypatch.chdir(tmp_path)
+    assert load_dataset("digits").input_shape == (1, 8, 8)  # the embedded one, not ./digits
+    assert load_dataset(Path("digits")).input_shape == (1, 6, 6)
+    assert load_dataset("./digits").input_shape == (1, 6, 6)
