@@ -294,6 +294,7 @@ def test_no_data_and_no_network_names_every_place_and_the_command(tmp_path, monk
     assert str(tmp_path / "cache" / "mnist") in message and str(tmp_path / "nowhere") in message
     assert "downloading failed" in message and "`get-mnist`" in message
     assert "\n" not in message
+    assert not (tmp_path / "cache" / "mnist").exists()  # no empty folder left that looks like a dataset
     with pytest.raises(FileNotFoundError, match="downloading is off"):
         load_dataset("mnist", download=False)
     with pytest.raises(DownloadError):
