@@ -347,3 +347,15 @@ def test_a_name_means_the_dataset_and_a_path_the_folder(tmp_path, monkeypatch):
     assert load_dataset("digits").input_shape == (1, 8, 8)  # the embedded one, not ./digits
     assert load_dataset(Path("digits")).input_shape == (1, 6, 6)
     assert load_dataset("./digits").input_shape == (1, 6, 6)
+
+
+def test_the_embedded_data_files_are_declared_as_package_data():
+    tomllib = pytest.importorskip("tomllib")
+    import fnmatch
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nn.data"]
+    data_files = [p.name for p in (root / "nn" / "data").iterdir() if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert {"digits.npz", "shakespeare.txt.gz"} <= set(data_files)
+    for name in data_files:
+        assert any(fnmatch.fnmatch(name, pat) for pat in patterns), f"{name} would not ship in the wheel"
