@@ -80,8 +80,11 @@ def _unrecorded_gradients(g: Graph) -> int:
     return sum(1 for n in nodes if n.grad is None and n.shape and int(np.prod(n.shape)) > limit)
 
 
-def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict]:
-    """Everything :func:`draw` needs: graph, node and edge attributes, body lines, counts."""
+def _layout(tensors: tuple, options: dict, keep: dict | None = None) -> tuple[dict, dict, dict, list, dict]:
+    """Everything :func:`draw` needs: graph, node and edge attributes, body lines, counts.
+
+    ``keep`` (a dict) receives the scene (``graph``) and the items drawn (``items``).
+    """
     params = options.pop("params", None)
     collapse = options.pop("collapse", None)
     max_nodes = int(options.pop("max_nodes", 1000))
@@ -123,6 +126,8 @@ def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict
     if more is not None:
         notes.append(f"{len(more.obj):,} nodes left out (max_nodes={max_nodes})")
 
+    if keep is not None:
+        keep["graph"], keep["items"] = g, items
     painter = style.Painter(g)
     legend = None
     if grad_flow:
@@ -216,8 +221,8 @@ def _attr_stmt(kind: str, values: dict) -> str:
     return f"\t{kind} [{' '.join(parts)}]\n"
 
 
-def _source(tensors: tuple, options: dict) -> tuple[str, dict]:
-    graph_attr, node_attr, edge_attr, body, info = _layout(tensors, options)
+def _source(tensors: tuple, options: dict, keep: dict | None = None) -> tuple[str, dict]:
+    graph_attr, node_attr, edge_attr, body, info = _layout(tensors, options, keep)
     head = [_attr_stmt("graph", graph_attr), _attr_stmt("node", node_attr), _attr_stmt("edge", edge_attr)]
     return "digraph graphgrad {\n" + "".join(head) + "".join(body) + "}\n", info
 

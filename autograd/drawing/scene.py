@@ -302,6 +302,8 @@ class Graph:
             for v in getattr(comp, "inputs", ()):
                 ident = v.ident if isinstance(v, ReleasedInput) else id(v)
                 idents.add(ident)
+                if isinstance(v, np.ndarray):  # a small array given as it is: drawn as a tensor
+                    v = Tensor(v)
                 leaf = self._leaf(ident, v)
                 items.setdefault(leaf.id, leaf)
                 extra.append((leaf.id, gid, None))

@@ -392,7 +392,9 @@ class Painter:
         """``mul`` or ``div(_, 64)`` (constants folded in compact mode), and the parameters."""
         name = n.op.name
         if isinstance(n.op, Select):  # one output of split/unbind/a Function: its name (a gate: r, z, n)
-            name = n.label or f"output {n.op.index}"
+            parent = n.parents[0]
+            unbind = type(parent) is Node and (parent.params or {}).get("squeeze")
+            name = n.label or (f"[{n.op.index}]" if unbind else f"output {n.op.index}")
         if not self.g.full and any(p is None for p in n.parents):
             args, folded = [], False
             for i, p in enumerate(n.parents):
@@ -449,7 +451,9 @@ class Painter:
             norm = self.norm(it)
             if norm is not None:
                 lines.append(f"|grad| {fmt_number(norm)}")
-            label = op_label(name, detail, title=self.name(it), lines=lines, font=fill[1] if fill else None)
+            title = self.name(it)
+            title = None if title == name else title  # a gate named r: once
+            label = op_label(name, detail, title=title, lines=lines, font=fill[1] if fill else None)
             return f"{it.id} " + attrs(
                 shape="box", style="rounded,filled", fillcolor=fill[0] if fill else OP_FILL,
                 color=BORDER["output"] if it.root else OP_BORDER, penwidth=3 if it.root else 1,
