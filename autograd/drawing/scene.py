@@ -267,7 +267,7 @@ class Graph:
         parameters), its output the last primitive's result used outside it.
         """
         groups: dict[int, Item] = {}
-        calls: dict[str, Any] = {}  # group id -> its CallScope
+        calls: dict[str, dict] = {}  # group id -> the calls inside it (CallScopes, by id), outermost included
         rep: dict[str, str] = {}
         items: dict[str, Item] = {}
         for key, it in self.items.items():
@@ -283,7 +283,11 @@ class Graph:
                 group = groups[id(comp)] = Item(f"f{len(groups)}", "composite", None, it.scope, it.calls)
                 group.title = str(comp.owner)
                 items[group.id] = group
-                calls[group.id] = comp
+                calls[group.id] = {}
+            inner = n.scope if n is not None else ()
+            while isinstance(inner, Scope) and inner is not comp.parent:  # the calls nested in this one
+                calls[group.id][id(inner)] = inner
+                inner = inner.parent
             group.members.append(it)
             if n is not None and (group.obj is None or n.seq > group.obj.seq):
                 group.obj = n  # the call's output: its newest node
@@ -296,20 +300,20 @@ class Graph:
         # Those derived arrays are not drawn; the arguments are.
         key_of = {it.id: key for key, it in self._leaves.items()}
         given: dict[str, set] = {}
-        extra = []
-        for gid, comp in calls.items():
+        extra: dict[tuple, None] = {}
+        for gid, scopes in calls.items():
             idents = given[gid] = set()
-            for v in getattr(comp, "inputs", ()):
+            for v in (v for s in scopes.values() for v in getattr(s, "inputs", ())):
                 ident = v.ident if isinstance(v, ReleasedInput) else id(v)
                 idents.add(ident)
                 if isinstance(v, np.ndarray):  # a small array given as it is: drawn as a tensor
                     v = Tensor(v)
                 leaf = self._leaf(ident, v)
                 items.setdefault(leaf.id, leaf)
-                extra.append((leaf.id, gid, None))
+                extra[(leaf.id, gid, None)] = None
         used: set[str] = set()
         edges, seen = [], set()
-        for s, d, label in extra + self.edges:
+        for s, d, label in [*extra, *self.edges]:
             s2, d2 = rep.get(s, s), rep.get(d, d)
             if s2 == d2:
                 continue
