@@ -229,7 +229,7 @@ class Frame:
         """The frame as a few lines of text (what the page shows beside the drawing)."""
         lines = [f"step {self.index + 1} of {self.count}: {self.name} = {self.op}({self.inputs_text})"]
         top = self.top
-        start = f" (the start: d{top}/d{top} = 1)" if self.index == 0 and self.name == top else ""
+        start = " (where the sweep starts)" if self.index == 0 and self.name == top else ""
         lines.append(f"  gradient arriving at {self.name}: d{top}/d{self.name} = {value_text(self.grad)}{start}")
         if isinstance(self.node.op, Select):
             lines.append(f"  passed on unchanged as piece {self.node.op.index} of the node it comes from")
