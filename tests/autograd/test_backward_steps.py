@@ -229,3 +229,19 @@ def test_without_a_renderer_the_notebook_view_is_the_text(monkeypatch, rng):
     out = steps._repr_html_()
     assert "pip install graphviz-pure" in out and "step 1 of 4" in out
     assert isinstance(steps, BackwardSteps)
+
+
+def test_large_gradients_are_kept_as_summaries(rng):
+    x = ag.Tensor(rng.standard_normal((30, 40)), requires_grad=True, name="x")
+    w = ag.Tensor(rng.standard_normal((40, 2)), requires_grad=True, name="w")
+    loss = (x @ w).tanh().sum()
+    small = ag.backward_steps(loss, keep_values=100)
+    full = ag.backward_steps(loss)
+    big = [s for f in small for s in f.sends if s.target is x][0]
+    assert type(big.grad).__name__ == "Summary" and big.grad.shape == (30, 40)
+    exact = [s for f in full for s in f.sends if s.target is x][0].grad
+    assert f"|.| {np.linalg.norm(exact):.4g}" in big.grad.text
+    np.testing.assert_array_equal(small.leaf_grads[id(x)], exact)  # the totals stay arrays
+    w_send = [s for f in small for s in f.sends if s.target is w][0]
+    assert isinstance(w_send.grad, np.ndarray)  # 80 elements: kept
+    assert small.text().count("step ") == len(small) == 3
