@@ -233,9 +233,11 @@ def _ranks(edges: list) -> int:
 
 def _recurrent(g: Graph, items: dict) -> bool:
     """A graph of time steps (an unrolled RNN): one taken apart by ``unbind`` into 3 or more steps
-    that are drawn, or a module called 3 or more times. Drawn left to right, steps follow in reading order."""
-    if any(n >= 3 for _, n in g.call_number.values()):
-        return True
+    that are drawn, or a module with parameters (a cell) called 3 or more times. Drawn left to
+    right, the steps follow in reading order. (A shared activation called often is not a cell.)"""
+    for m, n in g.repeated:
+        if n >= 3 and hasattr(m, "parameters") and any(True for _ in m.parameters()):
+            return True
     steps: dict[int, int] = {}
     for it in items.values():
         n = it.obj

@@ -139,10 +139,13 @@ class Graph:
                 if type(s[j]) is OpName:
                     continue  # a composite function, not a module
                 calls_of.setdefault(id(s[j]), {}).setdefault(keys[j], (s[: j + 1], keys[: j + 1]))
+        self.repeated: list[tuple[Any, int]] = []  # modules called more than once, and how often
         for places in calls_of.values():
             if len(places) > 1:
                 for i, key in enumerate(places):
                     self.call_number[key] = (i + 1, len(places))
+                scope = next(iter(places.values()))[0]
+                self.repeated.append((scope[-1], len(places)))
         sources = []
         if isinstance(params, dict):
             self.tensor_names.update({id(t): str(k) for k, t in params.items()})

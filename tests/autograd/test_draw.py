@@ -689,3 +689,16 @@ def test_op_scope_draws_any_composite_as_one_op(rng):
     assert [t.split()[0] for t in texts.values()].count("scaled") == 1  # the outermost call: one node
     assert {texts[s].split()[0] for s, _ in d.edges} == {"x", "target"}
     assert len(rendered(y, detail="compact", implementation=True, collapse=False).nodes) > len(d.nodes)
+
+
+def test_an_unrolled_cell_reads_left_to_right_a_shared_activation_does_not(rng):
+    ag.manual_seed(0)
+    cell = nn.RNNCell(2, 3)
+    h = None
+    for _ in range(4):
+        h = cell(ag.Tensor(rng.standard_normal((1, 2)).astype(np.float32)), h)
+    assert 'rankdir="LR"' in to_dot(h.sum(), params=cell)
+    act, lin = nn.ReLU(), [nn.Linear(3, 3) for _ in range(3)]
+    x = ag.Tensor(rng.standard_normal((1, 3)).astype(np.float32))
+    y = act(lin[2](act(lin[1](act(lin[0](act(x)))))))  # one ReLU module called 4 times: still top to bottom
+    assert 'rankdir="TB"' in to_dot(y.sum(), detail="compact")
