@@ -41,7 +41,7 @@ class Item:
         self.root = False
         self.members: list[Item] = []  # a collapsed module: what it stands for
         self.leaving: dict[str, None] = {}  # a collapsed module: members whose output is used outside
-        self.call: Any = None  # a collapsed module: which call of it
+        self.call: Any = None  # a collapsed module: which call of it; a composite: its CallScope
         self.title: str | None = None  # a composite call: the function's name (conv2d)
 
 
@@ -284,7 +284,7 @@ class Graph:
             group = groups.get(id(comp))
             if group is None:
                 group = groups[id(comp)] = Item(f"f{len(groups)}", "composite", None, it.scope, it.calls)
-                group.title = str(comp.owner)
+                group.title, group.call = str(comp.owner), comp
                 items[group.id] = group
                 calls[group.id] = {}
             inner = n.scope if n is not None else ()

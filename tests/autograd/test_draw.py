@@ -596,6 +596,7 @@ def test_a_convolution_is_one_op_with_the_learners_image_as_input(rng, after_bac
     assert len(image) == 1  # the learner's own batch, with its name and shape
     convs = [k for k, t in texts.items() if t.startswith("conv2d ")]
     assert len(convs) == 2 and (image[0], convs[0]) in d.edges
+    assert "padding=1" in texts[convs[0]] and "padding" not in texts[convs[1]]  # settings as written
     assert any((k, convs[0]) in d.edges for k, t in texts.items() if t.startswith("0.weight"))
     for name in ("max_pool2d", "avg_pool2d", "cross_entropy"):
         assert sum(t.startswith(name) for t in texts.values()) == 1, name
