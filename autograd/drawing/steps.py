@@ -61,7 +61,8 @@ SHOW_VALUES = 16  # tensors up to this many elements show their values; larger o
 # ---------------------------------------------------------------------------- the chain rule, op by op
 # Per op: the names its inputs take in the formulas (when the tensor has no name of its own),
 # and per input the local derivative and the product sent back, with {0}, {1}, ... for the
-# inputs, {o} for the output and {g} for the gradient arriving at the output (dL/d{o}).
+# inputs, {me} for the input the line is about (ops with any number of inputs: cat, stack), {o}
+# for the output and {g} for the gradient arriving at the output (dL/d{o}).
 RULES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
     "add": (("x", "y"), (("d({0}+{1})/d{0} = 1", "{g}"), ("d({0}+{1})/d{1} = 1", "{g}"))),
     "sub": (("x", "y"), (("d({0}-{1})/d{0} = 1", "{g}"), ("d({0}-{1})/d{1} = -1", "-{g}"))),
@@ -134,8 +135,8 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
     "expand": (("x",), (("1 for every copy", "{g} summed over the broadcast axes"),)),
     "getitem": (("x",), (("1 at the picked elements, else 0", "{g} put back at the picked places (zeros elsewhere)"),)),
     "gather": (("x",), (("1 at the gathered elements, else 0", "{g} added back at the gathered places"),)),
-    "cat": (("x",), (("1", "the slice of {g} where {0} went"),)),
-    "stack": (("x",), (("1", "the slice of {g} where {0} went"),)),
+    "cat": (("x",), (("1", "the slice of {g} where {me} went"),)),
+    "stack": (("x",), (("1", "the slice of {g} where {me} went"),)),
     "split": (("x",), (("1", "the pieces' gradients put back together (zeros for unused pieces)"),)),
     "pad": (("x",), (("1 inside, the padding gets nothing", "{g} without the padding"),)),
     "sliding_window": (("x",), (("1 for every window an element is in", "every window of {g} added back (col2im)"),)),
@@ -160,7 +161,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
             ("d({0} @ {1}^T + {2})/d{2} = 1", "{g} summed over the batch"),
         ),
     ),
-    "einsum": (("x", "y", "z"), (("the other operands", "einsum of {g} with the other operands"),) * 3),
+    "einsum": (("x", "y", "z"), (("the other operands", "einsum of {g} with the operands other than {me}"),)),
 }
 ROLE_NAMES = ("x", "y", "z", "u", "v")
 
@@ -252,12 +253,19 @@ class Frame:
 
     def text(self) -> str:
         """The frame as a few lines of text (what the page shows beside the drawing)."""
-        lines = [f"step {self.index + 1} of {self.count}: {self.name} = {self.op}({self.inputs_text}){self.where}"]
+        call = f"{self.op}({self.inputs_text})"
+        if isinstance(self.node.op, Select):  # piece i of a split, an unbind or a Function's outputs
+            call = f"{self.inputs_text}[{self.node.op.index}]"
+        head = self.name if self.name == call else f"{self.name} = {call}"
+        lines = [f"step {self.index + 1} of {self.count}: {head}{self.where}"]
         top = self.top
         start = " (where the sweep starts)" if self.index == 0 and self.name == top else ""
         lines.append(f"  gradient arriving at {self.name}: d{top}/d{self.name} = {value_text(self.grad)}{start}")
         if isinstance(self.node.op, Select):
-            lines.append(f"  passed on unchanged as piece {self.node.op.index} of the node it comes from")
+            lines.append(
+                f"  passed on as piece {self.node.op.index} of {self.inputs_text}, whose rule runs once, "
+                "with the gradients of all its pieces"
+            )
         for s in self.sends:
             local = f"{s.local} = {s.local_value}" if s.local_value is not None else s.local
             lines.append(f"  to {s.name}: {local};  d{top}/d{s.name} += {s.product} = {value_text(s.grad)}")
@@ -464,7 +472,7 @@ class BackwardSteps:
                     for r in roles[len(names) :] + ROLE_NAMES[len(roles) :]
                 ]
             )
-            fill = {"g": f"d{self.top}/d{frame.name}", "o": frame.name}
+            fill = {"g": f"d{self.top}/d{frame.name}", "o": frame.name, "me": names[i]}
             local, product = local.format(*named, **fill), product.format(*named, **fill)
             send = Send(i, parent, names[i], local, product, gi)
             if op.name == "mul" and len(args) == 2:  # the local derivative is the other input: its value
