@@ -285,3 +285,12 @@ def test_a_bigger_model_plays_over_its_collapsed_drawing(tmp_path, rng):
     assert len(frames) == len(steps) == 61
     assert all(f["node"] in titles for f in frames)  # every step highlights a drawn node: its block
     assert len({f["node"] for f in frames}) == 31 and sum(t.startswith("m") for t in titles) == 30
+
+
+def test_each_input_of_a_variadic_op_has_its_own_line():
+    a = ag.Tensor([1.0], requires_grad=True, name="a")
+    b = ag.Tensor([2.0], requires_grad=True, name="b")
+    c = ag.Tensor([3.0], requires_grad=True, name="c")
+    text = ag.backward_steps(ag.cat([a, b, c]).sum()).text()
+    for name in "abc":
+        assert f"dL/d{name} += the slice of dL/dcat1 where {name} went" in text
