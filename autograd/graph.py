@@ -165,6 +165,99 @@ class module_scope:
         _set_scope(self.previous)
 
 
+class OpName(str):
+    """The name of a composite function (``conv2d``) as it appears in a ``node.scope``.
+
+    A ``str``, so everything that prints scopes shows it; its own type, so drawings can tell a
+    composite call from a module (:class:`op_scope`). ``params``: the function's parameters
+    as ``(name, default)`` pairs, to name the settings of a call.
+    """
+
+    params: tuple = ()
+
+
+class CallScope(Scope):
+    """The scope of one composite call: also remembers the call's tensor arguments that need no
+    gradient (a learner's image batch), whose own ops are not recorded, so drawings can show them
+    (``inputs``; large ones as a :class:`ReleasedInput` description, not the array), and its
+    other arguments (``settings``: ``(position or keyword, value)`` pairs, e.g. a stride)."""
+
+    __slots__ = ("inputs", "settings")
+
+
+def _describe_call(args: tuple, kwargs: dict) -> tuple[tuple, tuple]:
+    described, settings = [], []
+    for i, a in enumerate(args):
+        if isinstance(a, _Tensor):
+            if a.requires_grad:
+                continue  # recorded: the graph has it
+            data = a._data
+        elif type(a) is _ndarray:
+            data = a
+        else:
+            settings.append((i, a))
+            continue
+        if type(data) is _ndarray and data.size > KEEP_VALUES_UPTO:
+            a = ReleasedInput(data.shape, data.dtype, getattr(a, "name", None), id(a))
+        described.append(a)
+    if kwargs:
+        settings.extend((k, v) for k, v in kwargs.items() if not isinstance(v, (_Tensor, _ndarray)))
+    return tuple(described), tuple(settings)
+
+
+class op_scope:
+    """Mark the nodes recorded inside as one call of the composite function ``name``.
+
+    Functions built from several primitives (``nn.functional.conv2d``: pad, sliding window,
+    matmul, ...) enter one, so drawings can show the call as the one op the learner wrote,
+    with the learner's tensors as its inputs. It is a :class:`Scope` entry like a module's
+    (an :class:`OpName`), so recording costs nothing more. As a decorator it wraps a function:
+
+    >>> @op_scope("double")
+    ... def double(x):
+    ...     return x + x
+    >>> import autograd as ag
+    >>> y = double(ag.Tensor([1.0], requires_grad=True))
+    >>> y.grad_fn.scope[-1], type(y.grad_fn.scope[-1]).__name__
+    ('double', 'OpName')
+    """
+
+    __slots__ = ("name", "previous")
+
+    def __init__(self, name: str):
+        self.name = OpName(name)
+
+    def __enter__(self) -> None:
+        self.previous = _set_scope(CallScope(self.name, SCOPE))
+        SCOPE.inputs = SCOPE.settings = ()
+
+    def __exit__(self, *exc: object) -> None:
+        _set_scope(self.previous)
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        import functools
+        import inspect
+        import types
+
+        name, state, scope = self.name, sys.modules[__name__], CallScope  # closure cells, not globals (below)
+        describe, nothing = _describe_call, ((), ())
+        name.params = tuple((p.name, p.default) for p in inspect.signature(fn).parameters.values())
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            previous = state.SCOPE
+            state.SCOPE = s = scope(name, previous)
+            s.inputs, s.settings = describe(args, kwargs) if state.GRAD_ENABLED else nothing
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                state.SCOPE = previous
+
+        # Rebuilt with the wrapped function's globals: doctest only collects a function whose
+        # globals are its module's, and the wrapped one's docstring example must keep running.
+        wrapper = types.FunctionType(call.__code__, fn.__globals__, fn.__name__, None, call.__closure__)
+        return functools.update_wrapper(wrapper, fn)
+
+
 # --------------------------------------------------------------------------- source lines
 # The autograd and nn package folders, each ending in a separator so "autograd_demo.py" is not inside.
 _PACKAGE_DIRS = tuple(
