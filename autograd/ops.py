@@ -86,9 +86,17 @@ def _power_slope(x: Any, y: Any) -> Any:
     return y * x ** (y - 1)
 
 
+def _powc(x: Any, p: Any) -> Any:
+    if p == 2:
+        return x * x
+    if type(p) is float and x.dtype.kind != "f":  # int tensor ** float: the default float, as PyTorch
+        x = x.astype(get_default_dtype())
+    return x**p
+
+
 powc = Op(  # x ** p for a Python number p
     "pow",
-    lambda x, p: x * x if p == 2 else x**p,
+    _powc,
     lambda g, ans, x, p: g * (2 * x if p == 2 else p * x ** (p - 1) if p != 0 else 0 * x),  # x**0: 0, not 0/0
     saves="inputs",
 )
@@ -796,17 +804,30 @@ def _einsum(*xs: np.ndarray, subscripts: str) -> np.ndarray:
 
 def _einsum_vjp(i: int, g: Any, ans: Any, *xs: Any, subscripts: str) -> Any:
     ins, out = parse_einsum(subscripts, [x.shape for x in xs])
-    target = ins[i]
-    if len(set(target)) != len(target):
-        raise NotImplementedError(f"einsum: no gradient for repeated subscripts in one operand ({target!r})")
+    target, x = ins[i], xs[i]
+    unique = "".join(dict.fromkeys(target))  # a letter repeated in the operand ("ii": its diagonal) once
+    size = {c: x.shape[k] for k, c in enumerate(target)}
     others = [s for j, s in enumerate(ins) if j != i]
-    present = "".join(c for c in target if c in out or any(c in s for s in others))
+    present = "".join(c for c in unique if c in out or any(c in s for s in others))
     spec = ",".join([out] + others) + "->" + present
     grad = einsum(g, *(x for j, x in enumerate(xs) if j != i), subscripts=spec)
-    x = xs[i]
-    if present != target:  # letters summed only inside operand i: broadcast back
-        grad = reshape(grad, shape=tuple(x.shape[k] if c in present else 1 for k, c in enumerate(target)))
-        grad = expand(grad, shape=x.shape)
+    if present != unique:  # letters summed only inside operand i: broadcast back
+        grad = reshape(grad, shape=tuple(size[c] if c in present else 1 for c in unique))
+        grad = expand(grad, shape=tuple(size[c] for c in unique))
+    if unique != target:  # place it on the diagonal: each repeat renamed, tied to its letter by an identity
+        used = "".join(ins) + out
+        spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used)
+        seen, renamed, eyes = set(), "", []
+        for c in target:
+            if c in seen:
+                r = next(spare)
+                renamed += r
+                eyes.append((c + r, np.eye(size[c], dtype=_raw(g).dtype)))
+            else:
+                seen.add(c)
+                renamed += c
+        spec = ",".join([unique] + [s for s, _ in eyes]) + "->" + renamed
+        grad = einsum(grad, *(e for _, e in eyes), subscripts=spec)
     return grad
 
 
@@ -905,3 +926,20 @@ atan2 = Op(
     lambda g, ans, y, x: -g * y / (x * x + y * y),
     saves="inputs",
 )
+
+
+def _svdvals_vjp(g: Any, ans: Any, x: Any) -> Any:
+    """``u diag(g) v^T`` (distinct singular values). Its own derivative would need the derivatives
+    of u and v, which are not implemented: refused under create_graph rather than left out."""
+    if isinstance(g, Tensor):
+        raise NotImplementedError(
+            "svdvals (matrix norms 2, -2, 'nuc'): no second derivatives; use 'fro' or a vector norm "
+            "where create_graph=True is needed"
+        )
+    u, _, vh = np.linalg.svd(x, full_matrices=False)
+    return np.einsum("...ik,...k,...kj->...ij", u, g, vh)
+
+
+# svdvals: the singular values of the last two dims (matrix norms 2, -2, 'nuc'); no composition
+# of the ops above computes them. First order only.
+svdvals = Op("svdvals", lambda x: np.linalg.svd(x, compute_uv=False), _svdvals_vjp)

@@ -101,15 +101,12 @@ def matrix_norm(x: Any, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool =
 
 
 def _singular_values(x: Tensor, r: int, c: int) -> Tensor:
-    """Singular values (last dim, descending) of the matrices over dims ``r``, ``c``, differentiable:
-    ``s_i = u_i^T X v_i`` with ``u``, ``v`` from NumPy's SVD held constant (the first-order
-    derivative of a simple singular value)."""
-    from .functional import einsum, permute
+    """Singular values (last dim, descending) of the matrices over dims ``r``, ``c`` (first-order
+    differentiable: see ``ops.svdvals``)."""
+    from .functional import permute
 
     rest = [i for i in range(x.ndim) if i not in (r, c)]
-    m = permute(x, tuple(rest) + (r, c))
-    u, _, vh = np.linalg.svd(m._data, full_matrices=False)
-    return einsum("...ik,...ij,...kj->...k", u, m, vh.swapaxes(-1, -2).conj())
+    return apply(ops.svdvals, (permute(x, tuple(rest) + (r, c)),))
 
 
 def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:

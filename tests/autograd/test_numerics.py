@@ -267,7 +267,6 @@ def test_var_std_default_is_unbiased():
     np.testing.assert_allclose(x.grad.data, 2 * (a - a.mean()) / (a.size - 1))
 
 
-@pytest.mark.xfail(strict=True, reason="einsum has no gradient for a repeated subscript in one operand (trace)")
 def test_einsum_trace_gradient():
     a = np.arange(9.0).reshape(3, 3)
     x = Tensor(a, requires_grad=True)
@@ -275,3 +274,14 @@ def test_einsum_trace_gradient():
     np.testing.assert_allclose(y.item(), np.trace(a))
     y.backward()
     np.testing.assert_allclose(x.grad.data, np.eye(3))
+
+
+@pytest.mark.parametrize(
+    "spec, shapes",
+    [("ii->i", [(3, 3)]), ("iij->j", [(2, 2, 3)]), ("ii,i->i", [(3, 3), (3,)]), ("iji->ij", [(2, 3, 2)]),
+     ("...ii->...i", [(2, 3, 3)]), ("iii->", [(2, 2, 2)])],
+)  # fmt: skip
+def test_einsum_with_a_repeated_subscript_has_first_and_second_derivatives(spec, shapes, rng):
+    xs = [Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    ag.gradcheck(lambda *t: ag.einsum(spec, *t), xs)
+    ag.gradgradcheck(lambda *t: ag.einsum(spec, *t), xs)

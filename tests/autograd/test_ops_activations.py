@@ -74,9 +74,16 @@ def test_gradcheck(case):
 
 @pytest.mark.parametrize(
     "name, points",
-    [("hardswish", [-3.0, 3.0]), ("hardsigmoid", [-3.0, 3.0]), ("hardtanh", [-1.0, 1.0]), ("relu6", [0.0, 6.0]),
-     ("elu", [0.0]), ("celu", [0.0]), ("selu", [0.0])],
-)  # fmt: skip
+    [
+        ("hardswish", [-3.0, 3.0]),
+        ("hardsigmoid", [-3.0, 3.0]),
+        ("hardtanh", [-1.0, 1.0]),
+        ("relu6", [0.0, 6.0]),
+        ("elu", [0.0]),
+        ("celu", [0.0]),
+        ("selu", [0.0]),
+    ],
+)
 def test_gradient_at_the_kinks_is_pytorchs(name, points):
     torch = pytest.importorskip("torch")
     x = ag.Tensor(np.array(points), requires_grad=True)
