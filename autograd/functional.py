@@ -38,7 +38,7 @@ def _dims(x: Tensor, dim: Any, axis: Any, fn: str) -> tuple[int, ...] | None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     axes = tuple(sorted(_axis(x.ndim, d, fn, x.shape) for d in dims))
-    return axes if x.ndim else None  # a 0-d tensor: dim 0 (or -1) is the whole tensor, as PyTorch
+    return axes if x._data.ndim else None  # a 0-d tensor: dim 0 (or -1) is the whole tensor, as PyTorch
 
 
 def _axis(ndim: int, d: Any, fn: str, shape: tuple, extra: int = 0) -> int:

@@ -943,3 +943,33 @@ def _svdvals_vjp(g: Any, ans: Any, x: Any) -> Any:
 # svdvals: the singular values of the last two dims (matrix norms 2, -2, 'nuc'); no composition
 # of the ops above computes them. First order only.
 svdvals = Op("svdvals", lambda x: np.linalg.svd(x, compute_uv=False), _svdvals_vjp)
+
+
+def _logcumsumexp_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
+    """``grad_i = sum_{j >= i} g_j exp(x_i - out_j)``, computed from the end as
+    ``T_i = g_i + exp(out_i - out_{i+1}) T_{i+1}``, ``grad_i = exp(x_i - out_i) T_i``: every
+    exponent is <= 0 (``out`` only grows), so nothing overflows whatever the range of ``x``.
+    A loop over ``axis`` (the recurrence is not a cumulative sum); each step is recorded under
+    create_graph, so higher derivatives follow."""
+
+    def at(v: Any, i: int) -> Any:
+        return getitem(v, index=_along(axis, i))
+
+    def safe(d: Any) -> Any:  # -inf - (-inf) (a prefix of -inf): no contribution
+        bad = np.isnan(np.asarray(_raw(d)))
+        return where(-np.inf, d, cond=bad) if bad.any() else d
+
+    n = x.shape[axis]
+    pieces: list[Any] = [None] * n
+    t = None
+    with np.errstate(invalid="ignore"):
+        for i in reversed(range(n)):
+            gi, oi = at(g, i), at(ans, i)
+            t = gi if t is None else gi + exp(safe(oi - at(ans, i + 1))) * t
+            pieces[i] = exp(safe(at(x, i) - oi)) * t
+    return stack(*pieces, axis=axis)
+
+
+# logcumsumexp: log(cumsum(exp(x))) underflows to -inf wherever a running sum starts far below
+# the slice's largest value; np.logaddexp.accumulate is exact at any range, and so is the rule.
+logcumsumexp = Op("logcumsumexp", lambda x, axis: np.logaddexp.accumulate(x, axis=axis), _logcumsumexp_vjp)

@@ -1,7 +1,8 @@
 """Shape functions with PyTorch's names and semantics: flips, rolls, repeats, triangles and
 diagonals, views along dims, and the factories PyTorch has beyond ``factories.py``.
 
-All are composites of indexing, ``reshape``, ``expand``, ``cat`` and ``einsum``, so their
+(``repeat``, ``unfold``, ``expand_as``, ``reshape_as``, ``view_as`` are Tensor methods only, as in
+PyTorch.) All are composites of indexing, ``reshape``, ``expand``, ``cat`` and ``einsum``, so their
 gradients (every order) come from those primitives.
 
 >>> from autograd import Tensor
@@ -37,12 +38,12 @@ from .recording import _wrap
 from .tensor import Tensor
 
 __all__ = [
-    "flip", "fliplr", "flipud", "roll", "repeat", "repeat_interleave", "tile", "chunk", "tensor_split", "unflatten",
-    "unfold", "tril", "triu", "diag", "diagonal", "diag_embed", "diagflat", "trace", "meshgrid", "narrow", "movedim",
+    "flip", "fliplr", "flipud", "roll", "repeat_interleave", "tile", "chunk", "tensor_split", "unflatten",
+    "tril", "triu", "diag", "diagonal", "diag_embed", "diagflat", "trace", "meshgrid", "narrow", "movedim",
     "moveaxis", "swapaxes", "swapdims", "take_along_dim", "hstack", "vstack", "column_stack", "atleast_1d",
     "atleast_2d", "ravel", "t", "outer", "kron", "full_like", "empty", "empty_like", "linspace", "logspace",
-    "rand_like", "randn_like", "randint", "randint_like", "tril_indices", "triu_indices", "expand_as",
-    "reshape_as", "view_as", "dstack", "select", "cross", "block_diag", "cartesian_prod", "broadcast_tensors",
+    "rand_like", "randn_like", "randint", "randint_like", "tril_indices", "triu_indices",
+    "dstack", "select", "cross", "block_diag", "cartesian_prod", "broadcast_tensors",
 ]  # fmt: skip
 
 

@@ -333,6 +333,10 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
     "atanh": _unary(ops.atanh, lambda rng, s: rng.uniform(-0.9, 0.9, s)),
     "atan2": _binary(ops.atan2, lambda rng, s: _away(rng, s, gap=0.3)),
     "svdvals": lambda rng: [(f"{s}", _prim(ops.svdvals), (_t(rng.standard_normal(s)),)) for s in ((3, 4), (2, 4, 3))],
+    "logcumsumexp": lambda rng: (
+        [(f"axis {a}", _prim(ops.logcumsumexp, axis=a), (_t(rng.standard_normal((3, 4))),)) for a in (0, 1)]
+        + [("wide range", _prim(ops.logcumsumexp, axis=0), (_t(np.array([-800.0, 0.5, 700.0, 3.0, -2.0])),))]
+    ),
 }
 
 

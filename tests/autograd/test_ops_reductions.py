@@ -61,6 +61,13 @@ CASES = [
         differentiable=False,
     ),
     case("logcumsumexp", lambda x: ag.logcumsumexp(x, 1), lambda t, x: t.logcumsumexp(x, 1), normal(3, 4)),
+    case(
+        "logcumsumexp_wide_range",
+        lambda x: x.logcumsumexp(0),
+        lambda t, x: x.logcumsumexp(0),
+        lambda rng: [np.array([-800.0, 0.5, 700.0, 3.0, -2.0, 750.0])],
+    ),
+    case("logcumsumexp_0d", lambda x: x.logcumsumexp(0), lambda t, x: x.logcumsumexp(0), normal()),
     case("vector_norm", lambda x: ag.vector_norm(x), lambda t, x: t.linalg.vector_norm(x), normal(3, 4)),
     case(
         "vector_norm_3_dim",
@@ -289,3 +296,11 @@ def test_svdvals_refuse_second_derivatives_clearly():
 def _uv(a):
     u, _, vh = np.linalg.svd(a, full_matrices=False)
     return u.T, vh
+
+
+def test_logcumsumexp_of_a_leading_minus_infinity_has_a_zero_gradient_there():
+    x = ag.Tensor(np.array([-np.inf, -np.inf, 1.0, 2.0]), requires_grad=True)
+    y = ag.logcumsumexp(x, 0)
+    assert y.data[0] == -np.inf and np.isclose(y.data[3], np.logaddexp(1.0, 2.0))
+    y[2:].sum().backward()
+    assert x.grad.data[0] == 0 and x.grad.data[1] == 0 and np.isfinite(x.grad.data).all()

@@ -232,11 +232,11 @@ def test_shape_errors_name_the_op():
     x = ag.Tensor(np.zeros((2, 3)))
     for fn, match in [
         (lambda: ag.narrow(x, 1, 2, 2), "narrow"),
-        (lambda: ag.unfold(x, 1, 4, 1), "unfold"),
+        (lambda: x.unfold(1, 4, 1), "unfold"),
         (lambda: ag.tril(ag.Tensor([1.0])), "tril"),
         (lambda: ag.diag(ag.Tensor(np.zeros((2, 2, 2)))), "diag"),
         (lambda: ag.movedim(x, (0, 0), (1, 0)), "movedim"),
-        (lambda: ag.repeat(x, 2), "repeat"),
+        (lambda: x.repeat(2), "repeat"),
         (lambda: ag.chunk(x, 0), "chunk"),
         (lambda: ag.roll(x, (1, 2), 0), "roll"),
     ]:
