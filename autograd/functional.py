@@ -168,13 +168,15 @@ def _values_indices(x: Any, dim: Any, keepdim: bool, fn: str, pick: Any) -> Any:
 def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
     """Without ``dim``: the largest value (tied maxima share the gradient). With an int ``dim``:
     a named tuple ``(values, indices)`` along it, as PyTorch (the gradient goes to the index).
-    ``amax`` reduces several dims at once.
+    ``amax`` reduces several dims at once; ``max(a, b)`` with a Tensor ``b`` is ``maximum(a, b)``.
 
     >>> max(Tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
     values_indices(values=tensor([5., 3.]), indices=tensor([1, 0]))
     """
     if dim is None and axis is None:
         return _reduce(ops.reduce_max, x, None, keepdim, None, keepdims, "max")
+    if isinstance(dim, Tensor):  # max(a, b): PyTorch's other form, the elementwise maximum
+        return maximum(x, dim)
     return _values_indices(x, dim if axis is None else axis, _keep(keepdim, keepdims), "max", np.argmax)
 
 
@@ -183,6 +185,8 @@ def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, kee
     a named tuple ``(values, indices)``, as PyTorch. ``amin`` reduces several dims at once."""
     if dim is None and axis is None:
         return _reduce(ops.reduce_min, x, None, keepdim, None, keepdims, "min")
+    if isinstance(dim, Tensor):  # min(a, b): the elementwise minimum
+        return minimum(x, dim)
     return _values_indices(x, dim if axis is None else axis, _keep(keepdim, keepdims), "min", np.argmin)
 
 

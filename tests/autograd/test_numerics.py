@@ -203,6 +203,8 @@ def test_max_min_with_a_dim_return_values_and_indices_and_send_the_gradient_to_t
     values, indices = ag.min(Tensor(np.array(rows)), dim=0, keepdim=True)
     assert values.shape == (1, 3) and indices.tolist() == [[1, 0, 0]]
     np.testing.assert_allclose(_grad(lambda x: x.max(1).values * Tensor([1.0, 2.0]), rows), [[1, 0, 0], [0, 2, 0]])
+    assert ag.max(Tensor([1.0, 5.0]), Tensor([3.0, 2.0])).tolist() == [3.0, 5.0]
+    assert Tensor([1.0, 5.0]).min(Tensor([3.0, 2.0])).tolist() == [1.0, 2.0]
 
 
 def test_maximum_minimum_ties_share_the_gradient_equally():
