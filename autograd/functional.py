@@ -229,6 +229,8 @@ def argmin(
 def softmax(x: Any, dim: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, stable for large inputs."""
     x = as_tensor(x)
+    if x._data.size == 0:  # nothing to normalise (NumPy's max would refuse the empty axis)
+        return apply(ops.copy, (x,)) if x.dtype.kind == "f" else x
     if x.ndim == 0:  # (PyTorch: 1)
         return reshape(apply(ops.softmax, (reshape(x, (1,)),), {"axis": _axis(0, dim, "softmax", ())}), ())
     return apply(ops.softmax, (x,), {"axis": _axis(x.ndim, dim, "softmax", x.shape)})
@@ -237,6 +239,8 @@ def softmax(x: Any, dim: int = -1) -> Tensor:
 def log_softmax(x: Any, dim: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``, stable for large inputs."""
     x = as_tensor(x)
+    if x._data.size == 0:
+        return apply(ops.copy, (x,)) if x.dtype.kind == "f" else x
     if x.ndim == 0:  # (PyTorch: 0)
         return reshape(apply(ops.log_softmax, (reshape(x, (1,)),), {"axis": _axis(0, dim, "log_softmax", ())}), ())
     return apply(ops.log_softmax, (x,), {"axis": _axis(x.ndim, dim, "log_softmax", x.shape)})

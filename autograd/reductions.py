@@ -370,8 +370,8 @@ def median(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     x = as_tensor(x)
     if dim is None:
         flat = x.reshape(-1)
-        if flat.shape[0] == 0:
-            raise IndexError("median(): the input is empty (PyTorch returns nan; there is no element to pick)")
+        if flat.shape[0] == 0:  # nan, as PyTorch
+            return sum(_floating(flat, "median")) * np.nan
         return median(flat, 0).values
     d = _scan_dim(x, dim, "median")
     n = x.shape[d] if x.ndim else 1

@@ -107,6 +107,9 @@ def roll(x: Any, shifts: Any, dims: Any = None) -> Tensor:
 def movedim(x: Any, source: Any, destination: Any) -> Tensor:
     """Move dims from ``source`` to ``destination`` positions (the others keep their order)."""
     x = as_tensor(x)
+    if x.ndim == 0:  # dims 0 / -1 of a 0-d tensor: nothing moves
+        [_axis(0, d, "movedim", ()) for d in _dims_arg(source) + _dims_arg(destination)]
+        return x
     src = [_dim(x, d, "movedim") for d in _dims_arg(source)]
     dst = [_dim(x, d, "movedim") for d in _dims_arg(destination)]
     if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):

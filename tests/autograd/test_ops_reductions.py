@@ -203,6 +203,9 @@ CASES = [
     case("logsumexp_0d", lambda x: x.logsumexp(-1), lambda t, x: x.logsumexp(-1), normal()),
     case("softmax_0d", lambda x: x.softmax(0), lambda t, x: x.softmax(0), normal()),
     case("log_softmax_0d", lambda x: ag.log_softmax(x, -1), lambda t, x: t.log_softmax(x, -1), normal()),
+    case("median_empty", lambda x: x.median(), lambda t, x: x.median(), normal(0, 3), differentiable=False),
+    case("softmax_empty", lambda x: x.softmax(1), lambda t, x: x.softmax(1), normal(0, 3)),
+    case("log_softmax_empty_dim", lambda x: x.log_softmax(0), lambda t, x: x.log_softmax(0), normal(0, 3)),
     case("mean_empty", lambda x: x.mean(0), lambda t, x: x.mean(0), normal(0, 3), differentiable=False),
 ]
 

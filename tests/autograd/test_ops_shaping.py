@@ -173,6 +173,7 @@ CASES = [
     ),
     case("ravel", lambda x: x.ravel(), lambda t, x: x.ravel(), normal(2, 3)),
     case("flip_empty", lambda x: x.flip(0), lambda t, x: x.flip(0), normal(0, 3)),
+    case("movedim_0d", lambda x: x.movedim(0, -1), lambda t, x: x.movedim(0, -1), normal()),
     case("roll_0d", lambda x: ag.roll(x, 1), lambda t, x: t.roll(x, 1), normal()),
 ]
 
