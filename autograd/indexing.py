@@ -256,11 +256,13 @@ def scatter_reduce(
             return _wrap(value, None, False)
         if (sd == 0).any():
             raise NotImplementedError("scatter_reduce(): no gradient for 'prod' with zeros in src")
-        # own * exp(sum of log|src|), its sign restored by a constant: d/d src_i = out / src_i
+        # own * sign * exp(sum of log|src|), the sign of the src product a constant: d/d src_i = out / src_i
         logs = spread(apply(ops.log, (apply(ops.absolute, (src,)),)))
         own = base if include_self else where(hit, x.dtype.type(1), x)
-        sign = np.where(value < 0, -1, 1) * np.where(np.asarray(own._data) < 0, -1, 1)
-        return _exact(own * apply(ops.exp, (logs,)) * sign.astype(x.dtype), value)
+        negatives = np.zeros(x.shape, np.int64)
+        np.add.at(negatives, where_idx, sd < 0)
+        sign = np.where(negatives % 2, -1, 1).astype(x.dtype)
+        return _exact(own * apply(ops.exp, (logs,)) * sign, value)
     # amax / amin: the result computed in NumPy, the gradient shared evenly by the values equal to it
     fn = np.maximum if reduce == "amax" else np.minimum
     value = np.array(xd, dtype=x.dtype, copy=True)

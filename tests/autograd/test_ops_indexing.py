@@ -152,6 +152,13 @@ CASES = [
         lambda rng: [np.array([2.0, 1.0]), np.array([2.0, 2.0, 0.5])],
         grad_args=(0, 1),
     ),
+    case(
+        "scatter_reduce_prod_zero_self",
+        lambda x, s: x.scatter_reduce(0, np.array([0, 0, 1, 2]), s, "prod"),
+        lambda t, x, s: x.scatter_reduce(0, _T(t, [0, 0, 1, 2]), s, "prod"),
+        lambda rng: [np.array([0.0, 0.0, 1.5]), np.array([-2.0, 0.5, 3.0, -1.5])],
+        grad_args=(0, 1),
+    ),
     case("gather_method", lambda x: x.gather(1, IDX), lambda t, x: x.gather(1, _T(t, IDX)), normal((3, 4))),
     case(
         "where_method",
