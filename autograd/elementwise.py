@@ -260,13 +260,16 @@ def hypot(a: Any, b: Any) -> Tensor:
 
 
 def xlogy(x: Any, y: Any) -> Tensor:
-    """``x * log(y)``, 0 where ``x`` is 0 (and ``y`` not NaN)."""
+    """``x * log(y)``, and 0 where ``x`` is 0 (unless ``y`` is NaN), as PyTorch.
+
+    >>> xlogy(Tensor([0.0, 2.0]), Tensor([0.0, 1.0]))
+    tensor([0., 0.])
+    """
     x, y = _float_pair(x, y)
-    zero = np.asarray((x._data == 0) & ~np.isnan(y._data))
-    if not zero.any():
-        return x * apply1(ops.log, y)
-    safe = where(zero, 1.0, y)
-    return where(zero, 0.0, x * apply1(ops.log, safe))
+    xd, yd = np.broadcast_arrays(x._data, y._data)
+    undefined = (xd == 0) & ((yd <= 0) | np.isinf(yd))  # 0 * log(0), 0 * log(inf): taken as 0
+    safe = where(undefined, y.dtype.type(1), y) if undefined.any() else y
+    return x * apply1(ops.log, safe)
 
 
 def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:

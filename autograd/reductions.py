@@ -163,20 +163,19 @@ def cumprod(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
     return out.to(np.int64) if out.dtype.kind in "iu" and out.dtype != np.int64 else out
 
 
-def _cum_extreme(x: Any, dim: int, fn: str, better: Any) -> values_indices:
+def _cum_extreme(x: Any, dim: int, fn: str, running: Any) -> values_indices:
     x = as_tensor(x)
     d = _scan_dim(x, dim, fn)
     if x.ndim == 0:
         return values_indices(x * 1 if x.dtype.kind == "f" else x, _wrap(np.int64(0), None, False))
-    xd = np.moveaxis(x._data, d, -1)
-    idx = np.zeros(xd.shape, np.int64)
-    best = xd[..., :1].copy() if xd.shape[-1] else xd[..., :0]
-    for i in range(1, xd.shape[-1]):  # ties and NaN go to the later index, as PyTorch
-        col = xd[..., i : i + 1]
-        take = better(col, best) | (col == best) | np.isnan(col)
-        best = np.where(take, col, best)
-        idx[..., i : i + 1] = np.where(take, i, idx[..., i - 1 : i])
-    idx = np.moveaxis(idx, -1, d)
+    xd = x._data
+    best = running.accumulate(xd, axis=d)  # (NaN propagates, as PyTorch's)
+    hits = xd == best
+    if xd.dtype.kind == "f":
+        hits |= np.isnan(xd)
+    positions = np.arange(xd.shape[d]).reshape((-1,) + (1,) * (xd.ndim - d - 1))
+    # the last position so far whose value is the running extreme: ties go to the later index, as PyTorch
+    idx = np.maximum.accumulate(np.where(hits, positions, 0), axis=d).astype(np.int64)
     return values_indices(gather(x, d, idx), _wrap(idx, None, False))
 
 
@@ -186,12 +185,12 @@ def cummax(x: Any, dim: int) -> values_indices:
     >>> cummax(Tensor([1.0, 3.0, 2.0]), 0).values
     tensor([1., 3., 3.])
     """
-    return _cum_extreme(x, dim, "cummax", np.greater)
+    return _cum_extreme(x, dim, "cummax", np.maximum)
 
 
 def cummin(x: Any, dim: int) -> values_indices:
     """Running minimum along ``dim`` and where it was found: ``(values, indices)``."""
-    return _cum_extreme(x, dim, "cummin", np.less)
+    return _cum_extreme(x, dim, "cummin", np.minimum)
 
 
 def logcumsumexp(x: Any, dim: int) -> Tensor:

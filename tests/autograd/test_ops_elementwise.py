@@ -92,6 +92,13 @@ CASES = [
     binary("logaddexp2", pair((3, 4), (3, 4))),
     binary("hypot", pair((3, 4), (4,))),
     binary("xlogy", pair((3, 4), (3, 4), 0.2, 2.0)),
+    OpCase(
+        "xlogy_zeros",
+        ag.xlogy,
+        _t("xlogy"),
+        lambda rng: [np.array([0.0, 1.0, 2.0, 0.0]), np.array([0.7, 1.5, 3.0, 0.5])],
+        grad_args=(0, 1),
+    ),
     binary("fmod", modulo_inputs),
     binary("remainder", modulo_inputs),
     OpCase("mod_operator", lambda a, b: a % b, lambda torch, a, b: a % b, modulo_inputs, grad_args=(0, 1)),
@@ -286,3 +293,12 @@ def test_logaddexp_is_stable_at_large_magnitudes_and_infinities():
 def test_div_rejects_an_unknown_rounding_mode():
     with pytest.raises(ValueError, match="rounding_mode"):
         ag.div(ag.Tensor([1.0]), 2, rounding_mode="ceil")
+
+
+def test_xlogy_is_zero_where_x_is_zero_even_at_y_zero():
+    x = ag.Tensor([0.0, 0.0, 1.0], requires_grad=True)
+    y = ag.Tensor([0.0, np.inf, 2.0], requires_grad=True)
+    out = ag.xlogy(x, y)
+    assert out.tolist()[:2] == [0.0, 0.0]
+    out.sum().backward()
+    assert np.isfinite(x.grad.data).all() and np.isfinite(y.grad.data).all()

@@ -60,6 +60,13 @@ CASES = [
         lambda rng: [np.array([1.0, 3.0, 3.0, 2.0, 3.0])],
         differentiable=False,
     ),
+    case(
+        "cummax_cummin_nan_ties",
+        lambda x: (*x.cummax(1), *x.cummin(1)),
+        lambda t, x: (*x.cummax(1), *x.cummin(1)),
+        lambda rng: [np.array([[1.0, 3.0, np.nan, 2.0, 5.0], [2.0, 2.0, 1.0, 2.0, 0.0]])],
+        differentiable=False,
+    ),
     case("logcumsumexp", lambda x: ag.logcumsumexp(x, 1), lambda t, x: t.logcumsumexp(x, 1), normal(3, 4)),
     case(
         "logcumsumexp_wide_range",
