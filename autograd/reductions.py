@@ -342,7 +342,9 @@ def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = Tru
 
 
 def kthvalue(x: Any, k: int, dim: int = -1, keepdim: bool = False) -> values_indices:
-    """The ``k``-th smallest value (1-based) along ``dim`` and its index.
+    """The ``k``-th smallest value (1-based) along ``dim`` and its index. Among equal values the
+    index is that of the stable sort (PyTorch leaves which one unspecified, and its quickselect
+    may pick another).
 
     >>> kthvalue(Tensor([3.0, 1.0, 2.0]), 2)
     values_indices(values=tensor(2.), indices=tensor(2))
@@ -420,10 +422,15 @@ def mode(x: Any, dim: int = -1, keepdim: bool = False) -> values_indices:
         raise IndexError(f"mode(): dim {d} of shape {x.shape} is empty")
     xd = np.moveaxis(x._data, d, -1)
     flat = xd.reshape(-1, n)
-    picks = np.empty(len(flat), np.int64)
-    for r, row in enumerate(flat):
-        values, counts = np.unique(row, return_counts=True)
-        best = values[np.argmax(counts)]  # np.unique sorts: the smallest of the most frequent
-        picks[r] = n - 1 - np.argmax(row[::-1] == best)
+    rows = np.arange(len(flat))[:, None]
+    ordered = np.sort(flat, axis=1)
+    starts = np.ones(ordered.shape, bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    run = np.cumsum(starts, axis=1) - 1  # which run of equal values each sorted element is in
+    counts = np.zeros(ordered.shape, np.int64)
+    np.add.at(counts, (rows, run), 1)
+    best_run = counts.argmax(axis=1)[:, None]  # the first longest run: the smallest most frequent value
+    best = ordered[rows[:, 0], (run == best_run).argmax(axis=1)]
+    picks = n - 1 - (flat[:, ::-1] == best[:, None]).argmax(axis=1)  # its last occurrence
     idx = np.moveaxis(picks.reshape(xd.shape[:-1] + (1,)), -1, d)
     return _pick(x, d, idx, keepdim)

@@ -192,6 +192,13 @@ CASES = [
         lambda t, x: t.mode(x, 1),
         lambda rng: [np.array([[1.0, 2.0, 2.0, 1.0, 3.0], [4.0, 4.0, 1.0, 1.0, 0.5]])],
     ),
+    case(
+        "mode_dim0_ints_ties",
+        lambda x: x.mode(0, keepdim=True),
+        lambda t, x: x.mode(0, keepdim=True),
+        lambda rng: [rng.integers(0, 3, (7, 5)).astype(np.float64)],
+        differentiable=False,
+    ),
     case("amax", lambda x: ag.amax(x, (0, 2)), lambda t, x: t.amax(x, (0, 2)), distinct(2, 3, 2)),
     case("amin_keep", lambda x: x.amin(-1, keepdim=True), lambda t, x: x.amin(-1, keepdim=True), distinct(3, 4)),
     case("aminmax", lambda x: ag.aminmax(x, dim=1), lambda t, x: t.aminmax(x, dim=1), distinct(3, 4)),
