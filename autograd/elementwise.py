@@ -169,10 +169,12 @@ def cosh(x: Any) -> Tensor:
 
 
 def deg2rad(x: Any) -> Tensor:
+    """Degrees to radians."""
     return _floating(x) * (math.pi / 180)
 
 
 def rad2deg(x: Any) -> Tensor:
+    """Radians to degrees."""
     return _floating(x) * (180 / math.pi)
 
 
@@ -336,6 +338,7 @@ subtract = sub
 
 
 def mul(input: Any, other: Any) -> Tensor:
+    """``input * other`` (PyTorch's type promotion)."""
     return apply2(ops.mul, as_tensor(input), other)
 
 
@@ -426,10 +429,12 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 
 def negative(x: Any) -> Tensor:
+    """``-x``."""
     return -as_tensor(x)
 
 
 def positive(x: Any) -> Tensor:
+    """``x`` itself."""
     return as_tensor(x)
 
 
@@ -446,22 +451,31 @@ def _bool(fn: Any, *vs: Any) -> Tensor:
 
 
 def isinf(x: Any) -> Tensor:
+    """Whether each element is +-inf (bool, no gradient).
+
+    >>> isinf(Tensor([1.0, float("inf"), float("nan")]))
+    tensor([False,  True, False])
+    """
     return _bool(np.isinf, as_tensor(x))
 
 
 def isnan(x: Any) -> Tensor:
+    """Whether each element is NaN (bool, no gradient)."""
     return _bool(np.isnan, as_tensor(x))
 
 
 def isfinite(x: Any) -> Tensor:
+    """Whether each element is neither inf nor NaN (bool, no gradient)."""
     return _bool(np.isfinite, as_tensor(x))
 
 
 def isposinf(x: Any) -> Tensor:
+    """Whether each element is +inf (bool)."""
     return _bool(np.isposinf, as_tensor(x))
 
 
 def isneginf(x: Any) -> Tensor:
+    """Whether each element is -inf (bool)."""
     return _bool(np.isneginf, as_tensor(x))
 
 
@@ -486,26 +500,36 @@ def equal(input: Any, other: Any) -> bool:
 
 
 def eq(a: Any, b: Any) -> Tensor:
+    """``a == b`` elementwise (bool, no gradient); ``ne``, ``lt``, ``le``, ``gt``, ``ge`` likewise.
+
+    >>> eq(Tensor([1.0, 2.0]), 2.0)
+    tensor([False,  True])
+    """
     return _bool(np.equal, a, b)
 
 
 def ne(a: Any, b: Any) -> Tensor:
+    """``a != b`` elementwise (bool)."""
     return _bool(np.not_equal, a, b)
 
 
 def lt(a: Any, b: Any) -> Tensor:
+    """``a < b`` elementwise (bool)."""
     return _bool(np.less, a, b)
 
 
 def le(a: Any, b: Any) -> Tensor:
+    """``a <= b`` elementwise (bool)."""
     return _bool(np.less_equal, a, b)
 
 
 def gt(a: Any, b: Any) -> Tensor:
+    """``a > b`` elementwise (bool)."""
     return _bool(np.greater, a, b)
 
 
 def ge(a: Any, b: Any) -> Tensor:
+    """``a >= b`` elementwise (bool)."""
     return _bool(np.greater_equal, a, b)
 
 
@@ -513,18 +537,26 @@ greater, less = gt, lt
 
 
 def logical_and(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a and b`` of the truth values (non-zero is true); bool.
+
+    >>> logical_and(Tensor([0.0, 1.0, 2.0]), Tensor([1.0, 1.0, 0.0]))
+    tensor([False,  True, False])
+    """
     return _bool(np.logical_and, a, b)
 
 
 def logical_or(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a or b`` of the truth values; bool."""
     return _bool(np.logical_or, a, b)
 
 
 def logical_xor(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a xor b`` of the truth values; bool."""
     return _bool(np.logical_xor, a, b)
 
 
 def logical_not(a: Any) -> Tensor:
+    """Elementwise ``not a``; bool."""
     return _bool(np.logical_not, a)
 
 
@@ -554,18 +586,26 @@ def bitwise_and(a: Any, b: Any) -> Tensor:
 
 
 def bitwise_or(a: Any, b: Any) -> Tensor:
+    """``a | b`` for integer (bitwise) or bool (logical) tensors, keeping the dtype."""
     return _bitwise(np.bitwise_or, "bitwise_or (|)", a, b)
 
 
 def bitwise_xor(a: Any, b: Any) -> Tensor:
+    """``a ^ b`` for integer (bitwise) or bool (logical) tensors, keeping the dtype."""
     return _bitwise(np.bitwise_xor, "bitwise_xor (^)", a, b)
 
 
 def bitwise_left_shift(a: Any, b: Any) -> Tensor:
+    """``a << b`` for integer tensors, keeping the dtype.
+
+    >>> bitwise_left_shift(Tensor([1, 3]), 2)
+    tensor([ 4, 12])
+    """
     return _bitwise(np.left_shift, "bitwise_left_shift (<<)", a, b)
 
 
 def bitwise_right_shift(a: Any, b: Any) -> Tensor:
+    """``a >> b`` (arithmetic shift) for integer tensors, keeping the dtype."""
     return _bitwise(np.right_shift, "bitwise_right_shift (>>)", a, b)
 
 

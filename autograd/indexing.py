@@ -101,7 +101,11 @@ def index_fill(x: Any, dim: int, index: Any, value: Any) -> Tensor:
 
 
 def take(x: Any, index: Any) -> Tensor:
-    """Elements of the flattened ``x`` at ``index`` (shaped like ``index``)."""
+    """Elements of the flattened ``x`` at ``index`` (shaped like ``index``).
+
+    >>> take(Tensor([[1.0, 2.0], [3.0, 4.0]]), np.array([3, 0]))
+    tensor([4., 1.])
+    """
     x = as_tensor(x)
     idx = _raw_index(index, "take")
     return getitem(reshape(x, (-1,)), idx)
@@ -128,7 +132,11 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
 
 
 def masked_select(x: Any, mask: Any) -> Tensor:
-    """The elements of ``x`` where ``mask`` is true, as a 1-d tensor (both broadcast)."""
+    """The elements of ``x`` where ``mask`` is true, as a 1-d tensor (both broadcast).
+
+    >>> masked_select(Tensor([[1.0, 2.0], [3.0, 4.0]]), np.array([True, False]))
+    tensor([1., 3.])
+    """
     x = as_tensor(x)
     m = _raw_mask(mask, "masked_select")
     shape = np.broadcast_shapes(m.shape, x.shape)
@@ -136,7 +144,11 @@ def masked_select(x: Any, mask: Any) -> Tensor:
 
 
 def masked_scatter(x: Any, mask: Any, source: Any) -> Tensor:
-    """``x`` with the positions where ``mask`` is true filled, in order, from ``source``'s elements."""
+    """``x`` with the positions where ``mask`` is true filled, in order, from ``source``'s elements.
+
+    >>> masked_scatter(Tensor([0.0, 0.0, 0.0]), np.array([True, False, True]), Tensor([5.0, 6.0]))
+    tensor([5., 0., 6.])
+    """
     x, src = as_tensor(x), as_tensor(source)
     m = np.broadcast_to(_raw_mask(mask, "masked_scatter"), x.shape)
     k = int(m.sum())
@@ -161,6 +173,7 @@ def nonzero(x: Any, *, as_tuple: bool = False) -> Any:
 
 
 def argwhere(x: Any) -> Tensor:
+    """``nonzero(x)``: the (N, ndim) indices of the non-zero elements."""
     return nonzero(x)
 
 
@@ -209,7 +222,11 @@ def scatter(x: Any, dim: int, index: Any, src: Any = None, *, value: Any = None,
 
 
 def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Tensor:
-    """``x`` with ``src[i][j]`` added at ``index[i][j]`` along ``dim`` (repeats accumulate)."""
+    """``x`` with ``src[i][j]`` added at ``index[i][j]`` along ``dim`` (repeats accumulate).
+
+    >>> scatter_add(Tensor([[0.0, 0.0, 0.0]]), 1, np.array([[2, 2, 0]]), Tensor([[1.0, 2.0, 3.0]]))
+    tensor([[3., 0., 3.]])
+    """
     x = as_tensor(x)
     d, idx, src = _scatter_args(x, dim, index, as_tensor(src), "scatter_add")
     return x + apply(ops.scatter_along, (src,), {"index": idx, "axis": d, "shape": x.shape})

@@ -189,7 +189,11 @@ def cummax(x: Any, dim: int) -> values_indices:
 
 
 def cummin(x: Any, dim: int) -> values_indices:
-    """Running minimum along ``dim`` and where it was found: ``(values, indices)``."""
+    """Running minimum along ``dim`` and where it was found: ``(values, indices)``.
+
+    >>> cummin(Tensor([3.0, 1.0, 2.0]), 0).indices
+    tensor([0, 1, 1])
+    """
     return _cum_extreme(x, dim, "cummin", np.minimum)
 
 
@@ -223,7 +227,11 @@ def any(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def all(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Whether every element (over ``dim``) is non-zero (bool, no gradient)."""
+    """Whether every element (over ``dim``) is non-zero (bool, no gradient).
+
+    >>> all(Tensor([[1.0, 0.0], [2.0, 3.0]]), dim=1)
+    tensor([False,  True])
+    """
     return _bool_reduce(np.all, "all", x, dim, keepdim)
 
 
@@ -320,7 +328,11 @@ def sort(x: Any, dim: int = -1, descending: bool = False, stable: bool = False) 
 
 
 def argsort(x: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    """The indices that sort ``x`` along ``dim`` (int64)."""
+    """The indices that sort ``x`` along ``dim`` (int64).
+
+    >>> argsort(Tensor([3.0, 1.0, 2.0]), descending=True)
+    tensor([0, 2, 1])
+    """
     return sort(x, dim, descending, stable).indices
 
 

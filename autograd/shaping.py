@@ -73,10 +73,12 @@ def flip(x: Any, dims: Any) -> Tensor:
 
 
 def fliplr(x: Any) -> Tensor:
+    """Reverse dim 1 (left-right)."""
     return flip(x, (1,))
 
 
 def flipud(x: Any) -> Tensor:
+    """Reverse dim 0 (up-down)."""
     return flip(x, (0,))
 
 
@@ -105,7 +107,11 @@ def roll(x: Any, shifts: Any, dims: Any = None) -> Tensor:
 
 
 def movedim(x: Any, source: Any, destination: Any) -> Tensor:
-    """Move dims from ``source`` to ``destination`` positions (the others keep their order)."""
+    """Move dims from ``source`` to ``destination`` positions (the others keep their order).
+
+    >>> movedim(Tensor(np.zeros((2, 3, 4))), 0, -1).shape
+    (3, 4, 2)
+    """
     x = as_tensor(x)
     if x.ndim == 0:  # dims 0 / -1 of a 0-d tensor: nothing moves
         [_axis(0, d, "movedim", ()) for d in _dims_arg(source) + _dims_arg(destination)]
@@ -124,6 +130,7 @@ moveaxis = movedim
 
 
 def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
+    """Swap two dims (``transpose``)."""
     from .functional import transpose
 
     return transpose(x, axis0, axis1)
@@ -161,7 +168,11 @@ def repeat(x: Any, *sizes: Any) -> Tensor:
 
 
 def tile(x: Any, dims: Any) -> Tensor:
-    """``repeat`` with fewer counts than dims allowed (leading counts of 1), as ``torch.tile``."""
+    """``repeat`` with fewer counts than dims allowed (leading counts of 1), as ``torch.tile``.
+
+    >>> tile(Tensor([[1.0, 2.0]]), (2,))
+    tensor([[1., 2., 1., 2.]])
+    """
     x = as_tensor(x)
     dims = _dims_arg(dims)
     dims = (1,) * (x.ndim - len(dims)) + dims
@@ -252,7 +263,11 @@ def unfold(x: Any, dimension: int, size: int, step: int) -> Tensor:
 
 
 def narrow(x: Any, dim: int, start: int, length: int) -> Tensor:
-    """``length`` elements along ``dim`` from ``start`` (a view)."""
+    """``length`` elements along ``dim`` from ``start`` (a view).
+
+    >>> narrow(Tensor([1.0, 2.0, 3.0, 4.0]), 0, 1, 2)
+    tensor([2., 3.])
+    """
     x = as_tensor(x)
     d = _dim(x, dim, "narrow")
     n = x.shape[d]
@@ -375,6 +390,7 @@ def diag(x: Any, diagonal: int = 0) -> Tensor:
 
 
 def diagflat(x: Any, offset: int = 0) -> Tensor:
+    """A square matrix with the flattened input on its ``offset`` diagonal."""
     return diag_embed(reshape(as_tensor(x), (-1,)), offset)
 
 
@@ -413,36 +429,47 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
 
 
 def hstack(tensors: Sequence[Any]) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-d tensors).
+
+    >>> hstack([Tensor([1.0]), Tensor([2.0, 3.0])])
+    tensor([1., 2., 3.])
+    """
     ts = [atleast_1d(v) for v in tensors]
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Any]) -> Tensor:
+    """Join along dim 0, 1-d tensors as rows."""
     return cat([atleast_2d(v) for v in tensors], 0)
 
 
 def dstack(tensors: Sequence[Any]) -> Tensor:
+    """Join along dim 2, lower-dim tensors made at least 2-d (and given a last dim)."""
     ts = [atleast_2d(v) for v in tensors]
     ts = [reshape(v, v.shape + (1,)) if v.ndim == 2 else v for v in ts]
     return cat(ts, 2)
 
 
 def column_stack(tensors: Sequence[Any]) -> Tensor:
+    """Join as columns: 0-d and 1-d tensors become columns, the rest join along dim 1."""
     ts = [as_tensor(v) for v in tensors]
     return cat([reshape(v, (-1, 1)) if v.ndim <= 1 else v for v in ts], 1)
 
 
 def atleast_1d(x: Any) -> Tensor:
+    """A 0-d tensor as shape (1,); others unchanged."""
     x = as_tensor(x)
     return reshape(x, (1,)) if x.ndim == 0 else x
 
 
 def atleast_2d(x: Any) -> Tensor:
+    """Leading dims of size 1 added up to 2 dims."""
     x = as_tensor(x)
     return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
 
 
 def ravel(x: Any) -> Tensor:
+    """The flattened tensor (``reshape(-1)``)."""
     return reshape(as_tensor(x), (-1,))
 
 
@@ -492,6 +519,11 @@ def block_diag(*tensors: Any) -> Tensor:
 
 
 def cartesian_prod(*tensors: Any) -> Tensor:
+    """Every combination of the elements of 1-d tensors, one per row.
+
+    >>> cartesian_prod(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])).tolist()
+    [[1.0, 3.0], [1.0, 4.0], [2.0, 3.0], [2.0, 4.0]]
+    """
     from .functional import stack
 
     grids = meshgrid(*tensors)
@@ -499,6 +531,7 @@ def cartesian_prod(*tensors: Any) -> Tensor:
 
 
 def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common broadcast shape (views)."""
     ts = [as_tensor(v) for v in tensors]
     shape = np.broadcast_shapes(*(v.shape for v in ts))
     return tuple(expand(v, shape) for v in ts)
@@ -533,15 +566,18 @@ def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
 
 
 def empty_like(x: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``x``'s shape and dtype (zeros: nothing depends on leftover memory)."""
     return Tensor(np.zeros(np.shape(x), _dtype(dtype, x)), requires_grad=requires_grad)
 
 
 def rand_like(x: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) of ``x``'s shape and dtype (graphgrad's generator)."""
     arr = random.generator().random(np.shape(x)).astype(_dtype(dtype, x))
     return Tensor(arr, requires_grad=requires_grad)
 
 
 def randn_like(x: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of ``x``'s shape and dtype (graphgrad's generator)."""
     arr = random.generator().standard_normal(np.shape(x)).astype(_dtype(dtype, x))
     return Tensor(arr, requires_grad=requires_grad)
 
@@ -554,6 +590,7 @@ def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None) 
 
 
 def randint_like(x: Any, low: int, high: Any = None, *, dtype: Any = None) -> Tensor:
+    """Random integers in ``[low, high)`` of ``x``'s shape and dtype."""
     if high is None:
         low, high = 0, low
     return Tensor(random.generator().integers(low, high, np.shape(x)).astype(_dtype(dtype, x)))
@@ -582,4 +619,5 @@ def tril_indices(row: int, col: int, offset: int = 0) -> Tensor:
 
 
 def triu_indices(row: int, col: int, offset: int = 0) -> Tensor:
+    """The (2, N) indices of the upper triangle, row by row."""
     return _wrap(np.stack(np.triu_indices(row, offset, col)).astype(np.int64), None, False)
