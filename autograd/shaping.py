@@ -34,7 +34,7 @@ from .functional import (
     split,
     where,
 )  # fmt: skip
-from .recording import _wrap
+from .recording import _wrap, apply
 from .tensor import Tensor
 
 __all__ = [
@@ -361,13 +361,10 @@ def diag_embed(x: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tenso
             [0., 2.]])
     """
     x = as_tensor(x)
-    n = x.shape[-1] + builtins.abs(offset)
-    # out[..., i, j] = x[..., k] * E[k, i, j] with E[k] the k-th diagonal position
-    positions = np.zeros((x.shape[-1], n, n), x.dtype)
     k = np.arange(x.shape[-1])
-    r, c = (k, k + offset) if offset >= 0 else (k - offset, k)
-    positions[k, r, c] = 1
-    out = einsum("...k,kij->...ij", x, positions)
+    n = x.shape[-1] + builtins.abs(offset)
+    rows, cols = (k, k + offset) if offset >= 0 else (k - offset, k)
+    out = apply(ops.scatter_add, (x,), {"index": (Ellipsis, rows, cols), "shape": x.shape[:-1] + (n, n)})
     nd = out.ndim
     a, b = _axis(nd, dim1, "diag_embed", out.shape), _axis(nd, dim2, "diag_embed", out.shape)
     if (a, b) == (nd - 2, nd - 1):
