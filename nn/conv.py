@@ -204,7 +204,7 @@ def max_pool2d(
     """
     x, unbatched = _batched(input, _who)
     k, s, p = _pool_args(kernel_size, stride, padding, _who)
-    return _unbatch(ag.max(_window_stack(x, k, s, p, _who, value=-np.inf), dim=0), unbatched)
+    return _unbatch(ag.amax(_window_stack(x, k, s, p, _who, value=-np.inf), dim=0), unbatched)
 
 
 @op_scope("avg_pool2d")
