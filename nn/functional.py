@@ -11,6 +11,7 @@ composition of autograd ops; no function here defines a derivative.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -256,12 +257,23 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _reduce(loss: Tensor, reduction: str, who: str) -> Tensor:
     if reduction == "mean":
-        return ag.mean(loss)
+        return ag.mean(loss) if 0 not in loss.shape else _empty_batch_mean(loss, who, stacklevel=4)
     if reduction == "sum":
         return ag.sum(loss)
     if reduction == "none":
         return loss
     raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _empty_batch_mean(input: Tensor, who: str, stacklevel: int = 3) -> Tensor:
+    """The mean loss over no elements: nan, as in PyTorch, with a warning that says why."""
+    warnings.warn(
+        f"{who}: the batch is empty (input shape {input.shape}), so the mean loss is nan, as in PyTorch; "
+        "a batch with no samples usually comes from a slice or a filter that selected nothing",
+        RuntimeWarning,
+        stacklevel=stacklevel,
+    )
+    return ag.sum(input) * float("nan")  # (in the graph: its gradient is empty, like the input)
 
 
 def _same_shape(input: Tensor, target: Tensor, who: str) -> None:
@@ -291,10 +303,14 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     if unbatched:
         logp, t = ag.reshape(logp, (1,) + logp.shape), t.reshape((1,) + t.shape)
     if logp.ndim < 2 or t.shape != logp.shape[:1] + logp.shape[2:]:
+        one_hot = t.shape == logp.shape and t.size and t.min() >= 0 and t.max() <= 1
         raise ValueError(
             f"nll_loss: target shape {t.shape} doesn't fit input shape {logp.shape}; expected input (N, C, ...) "
             "with target (N, ...), or input (C,) with a 0-d target"
+            + ("; one-hot targets? pass the class indices, target.argmax(1)" if one_hot else "")
         )
+    if reduction == "mean" and t.size == 0:
+        return _empty_batch_mean(logp, "nll_loss")
     c = logp.shape[1]
     in_range = t.size == 0 or (t.min() >= 0 and t.max() < c)
     if in_range and weight is None and logp.ndim == 2 and not 0 <= ignore_index < c:
@@ -346,6 +362,8 @@ def cross_entropy(
     x = ag.as_tensor(input)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     shape = x.shape
+    if 0 in shape and reduction == "mean" and x.ndim > 1:
+        return _empty_batch_mean(x, "cross_entropy")
     if (
         len(shape) == 2 and weight is None and t.dtype.kind in "iu" and t.shape == shape[:1]
         and reduction in ("mean", "sum", "none") and not 0 <= ignore_index < shape[1]

@@ -34,7 +34,9 @@ class Module:
     and ``_modules`` are ordered registries of names that read and write there, so
     ``m._parameters['weight'] = t`` (as PyTorch code does) is what ``forward`` then reads.
     Calling the module runs ``forward`` inside a :func:`autograd.module_scope`, so
-    every op it records knows which module created it (graph drawings use this).
+    every op it records knows which module created it (graph drawings use this). An error
+    raised inside a submodule's forward names that submodule by its path in the model:
+    ``features.3 (Conv2d): <the original message>``, same exception type.
 
     >>> import autograd as ag
     >>> class Affine(Module):
@@ -128,6 +130,9 @@ class Module:
         try:
             # One positional input, the usual case, spelled out: a call with *args costs more.
             return self.forward(args[0]) if len(args) == 1 and not kwargs else self.forward(*args, **kwargs)
+        except Exception as e:  # (free unless raised)
+            _name_module_in_error(e, self)
+            raise
         finally:
             graph.SCOPE = previous
 
@@ -359,6 +364,40 @@ class _Registry(MutableMapping):
 
     def __repr__(self) -> str:
         return f"{{{', '.join(f'{k!r}: {v!r}' for k, v in self.items())}}}"
+
+
+def _name_module_in_error(e: Exception, module: Module) -> None:
+    """Say in ``e`` which module it came from, by its path from the outermost module the error
+    passed through: ``features.3 (Conv2d): <the original message>``. Called by every module the
+    error leaves, innermost first, so the path grows one level at a time. The exception keeps
+    its type and message; only the prefix (or, for exceptions whose text isn't their message,
+    such as ``KeyError``, a note) is added."""
+    chain = e.__dict__.setdefault("_module_chain", [])
+    chain.insert(0, module)
+    if len(chain) < 2:
+        return  # raised by the outermost module's own forward: its messages name it already
+    where = f"{_path_between(chain)} ({type(chain[-1]).__name__})"
+    if type(e).__str__ is BaseException.__str__ and len(e.args) == 1 and isinstance(e.args[0], str):
+        message = e.__dict__.setdefault("_module_message", e.args[0])
+        e.args = (f"{where}: {message}",)
+    elif hasattr(e, "add_note"):  # Python >= 3.11
+        notes = e.__dict__.setdefault("__notes__", [])
+        old = e.__dict__.get("_module_note")
+        if old in notes:
+            notes.remove(old)
+        e._module_note = f"raised in {where}"  # type: ignore[attr-defined]
+        notes.append(e._module_note)  # type: ignore[attr-defined]
+
+
+def _path_between(chain: list[Module]) -> str:
+    """Dotted names leading from ``chain[0]`` through each module to ``chain[-1]``."""
+    parts = []
+    for parent, child in zip(chain, chain[1:]):
+        name = next((k for k, m in parent._modules.items() if m is child), None)
+        if name is None:  # called from further down (a grandchild called directly), or not registered
+            name = next((k for k, m in parent.named_modules() if m is child and k), "?")
+        parts.append(name)
+    return ".".join(parts)
 
 
 def _check_assign(value: Any, kind: type | None, name: str, what: str, expected: str) -> None:
