@@ -151,7 +151,8 @@ def _remove_stale_temp_files(directory: str, base: str) -> None:
     process (another save in progress, or this process's own) is kept. Files from another
     machine, or in the older name format without a process id, are removed once an hour old.
     """
-    pattern = re.compile(re.escape(f".{base}.") + r"(?:([0-9a-f]{8})-(\d+)-)?[^/]*\.tmp$")
+    # (mkstemp's random part: 8 of [a-z0-9_]; a longer target name sharing this prefix doesn't match)
+    pattern = re.compile(re.escape(f".{base}.") + r"(?:([0-9a-f]{8})-(\d+)-)?[a-z0-9_]{8}\.tmp")
     try:
         names = os.listdir(directory)
     except OSError:

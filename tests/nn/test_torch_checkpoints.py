@@ -249,14 +249,15 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_save(tmp_path):
     # an old file of the earlier name format, or from another machine, goes once an hour old
     import nn.serialization as ser
 
-    live = tmp_path / f"{ser._temp_prefix('ckpt.npz')}abc.tmp"
-    old = tmp_path / ".ckpt.npz.x1y2z3.tmp"
-    recent = tmp_path / ".ckpt.npz.00000000-123-abc.tmp"
-    other = tmp_path / ".other.npz.x1y2z3.tmp"
-    for f in (live, old, recent, other):
+    live = tmp_path / f"{ser._temp_prefix('ckpt.npz')}abcd_123.tmp"
+    old = tmp_path / ".ckpt.npz.x1y2z3w4.tmp"
+    recent = tmp_path / ".ckpt.npz.00000000-123-abcd_123.tmp"
+    other = tmp_path / ".other.npz.x1y2z3w4.tmp"
+    longer = tmp_path / ".ckpt.npz.bak.x1y2z3w4.tmp"  # another target's (ckpt.npz.bak)
+    for f in (live, old, recent, other, longer):
         f.write_bytes(b"partial")
-    os.utime(old, (1, 1))
-    os.utime(other, (1, 1))
+    for f in (old, other, longer):
+        os.utime(f, (1, 1))
     nn.save({"w": np.zeros(3)}, path)
-    assert sorted(os.listdir(tmp_path)) == sorted(["ckpt.npz", live.name, recent.name, other.name])
+    assert sorted(os.listdir(tmp_path)) == sorted(["ckpt.npz", live.name, recent.name, other.name, longer.name])
     assert nn.load(path)["w"].tolist() == [0.0, 0.0, 0.0]
