@@ -32,18 +32,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import tempfile
 import time
-import zipfile
 import zlib
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor
-
-from .torch_checkpoint import is_torch_zip, load_torch_zip
 
 __all__ = ["save", "load"]
 
@@ -134,6 +130,8 @@ def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
 
 def _host() -> str:
     """This machine, as a short token for temporary file names."""
+    import socket  # (here: importing nn stays light)
+
     return f"{zlib.crc32(socket.gethostname().encode()):08x}"
 
 
@@ -212,6 +210,10 @@ def load(path: str | os.PathLike) -> Any:
     dicts, lists and tuples (a ``state_dict``) loads with its tensors as Tensors, ready for
     ``load_state_dict``; anything else in it is refused. Nothing is unpickled that could run code.
     """
+    import zipfile  # (here, as torch_checkpoint: importing nn stays light)
+
+    from .torch_checkpoint import is_torch_zip, load_torch_zip
+
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -248,6 +250,8 @@ def load(path: str | os.PathLike) -> Any:
 
 def _numpy_call(fn: Any, path: str) -> Any:
     """``fn()``, with NumPy's and zipfile's errors turned into one naming ``path``."""
+    import zipfile
+
     try:
         return fn()
     except ValueError as e:
