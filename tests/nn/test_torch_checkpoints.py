@@ -73,6 +73,12 @@ def test_a_pickled_module_is_refused_naming_its_type(torch, tmp_path):
         nn.load(tmp_path / "model.pt")
 
 
+def test_the_legacy_format_is_refused_unread(torch, tmp_path):
+    torch.save({"w": torch.ones(2)}, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match=r"old\.pt is a pickle \(PyTorch's format before 1\.6.*re-save it"):
+        nn.load(tmp_path / "old.pt")
+
+
 def test_bfloat16_is_refused_with_advice(torch, tmp_path):
     torch.save({"w": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "bf.pt")
     with pytest.raises(CheckpointRefused, match=r"bf\.pt.*BFloat16Storage.*\.float\(\)"):
