@@ -372,6 +372,13 @@ def _name_module_in_error(e: Exception, module: Module) -> None:
     error leaves, innermost first, so the path grows one level at a time. The exception keeps
     its type and message; only the prefix (or, for exceptions whose text isn't their message,
     such as ``KeyError``, a note) is added."""
+    try:
+        _add_module_path(e, module)
+    except Exception:  # an exception that can't take it goes on as it was
+        pass
+
+
+def _add_module_path(e: Exception, module: Module) -> None:
     chain = e.__dict__.setdefault("_module_chain", [])
     chain.insert(0, module)
     if len(chain) < 2:
