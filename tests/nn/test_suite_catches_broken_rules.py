@@ -68,6 +68,8 @@ CASES: list[tuple[str, int, float, list[Callable[[], Any]]]] = [
 ]  # fmt: skip
 
 
+# (localising a failure rechecks single ops at perturbed points, where LP pooling may meet nan)
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("op_name, i, factor, suite_tests", CASES, ids=[f"{c[0]}-{c[1]}x{c[2]:g}" for c in CASES])
 def test_broken_rule_fails_the_suite(monkeypatch, op_name, i, factor, suite_tests):
     monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without PyTorch
