@@ -145,3 +145,9 @@ def test_hints_for_unflattened_images_and_one_hot_targets():
         nn.Linear(784, 10)(ag.zeros(4, 28, 28))
     with pytest.raises(ValueError, match=r"one-hot targets\? pass the class indices, target\.argmax\(1\)"):
         F.cross_entropy(ag.zeros(4, 3), np.eye(3, dtype=np.int64)[[0, 1, 2, 0]])
+
+
+def test_numpys_own_errors_inside_an_op_are_reported_with_the_op():
+    """NumPy's casting errors can't be built from a message alone: the op's error is their builtin base."""
+    with pytest.raises(TypeError, match=r"^log_softmax: Cannot cast ufunc .* \(inputs: int64\[2\]\)"):
+        F.cross_entropy(np.array([0, 1]), ag.zeros(2, 3))  # arguments swapped: integer "logits"
