@@ -716,7 +716,8 @@ def mixed_dtypes(what: str, dtype: np.dtype, weight_dtype: np.dtype, who: str = 
     def cast(name: str, dt: np.dtype) -> str:
         return f"{name}." + {"float32": "float()", "float64": "double()"}.get(dt.name, f"to(np.{dt.name})")
 
-    advice = f"convert the {what} with {cast('x', weight_dtype)} (a NumPy array: x.astype(np.{weight_dtype.name}))"
+    name, target = "x" if what == "input" else what, weight_dtype.name
+    advice = f"convert the {what} with {cast(name, weight_dtype)} (a NumPy array: {name}.astype(np.{target}))"
     if dtype.kind == "f" and what == "input":
         advice += f", or the model with {cast('model', dtype)}"
     return TypeError(f"{who}: " * bool(who) + f"the {what} is {dtype} but the weight is {weight_dtype}: {advice}")
