@@ -421,7 +421,11 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
-    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features).
+
+    The input and bias must have the weight's dtype (a ``TypeError`` otherwise, as PyTorch
+    refuses them): a float64 batch into a float32 layer would silently compute in float64.
+    """
     if not isinstance(x, Tensor):
         x = Tensor(x)
     try:  # the primitive's matmul fails exactly when the shapes don't fit: check them only then

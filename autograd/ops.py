@@ -717,11 +717,29 @@ def _matmul_rows(x: Any, w: Any) -> Any:
     return (x.reshape(-1, x.shape[-1]) @ w).reshape(x.shape[:-1] + (w.shape[-1],))
 
 
+def mixed_dtypes(what: str, dtype: np.dtype, weight_dtype: np.dtype, who: str = "") -> TypeError:
+    """The error for a layer's input (or bias) whose dtype isn't the weight's: PyTorch refuses
+    it, NumPy would silently compute in the wider dtype (float64 for a float32 model)."""
+
+    def cast(name: str, dt: np.dtype) -> str:
+        return f"{name}." + {"float32": "float()", "float64": "double()"}.get(dt.name, f"to(np.{dt.name})")
+
+    name, target = "x" if what == "input" else what, weight_dtype.name
+    advice = f"convert the {what} with {cast(name, weight_dtype)} (a NumPy array: {name}.astype(np.{target}))"
+    if dtype.kind == "f" and what == "input":
+        advice += f", or the model with {cast('model', dtype)}"
+    return TypeError(f"{who}: " * bool(who) + f"the {what} is {dtype} but the weight is {weight_dtype}: {advice}")
+
+
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
     if w.ndim != 2:
         raise ValueError(f"the weight must be 2-D (out_features, in_features), got shape {w.shape}")
+    if x.dtype is not w.dtype and x.dtype != w.dtype:  # (the same dtype object, almost always)
+        raise mixed_dtypes("input", x.dtype, w.dtype)  # (apply names the op)
     out = x @ w.T if x.ndim <= 2 else _matmul_rows(x, w.T)
     if b is not None:
+        if b.dtype is not out.dtype and b.dtype != out.dtype:
+            raise mixed_dtypes("bias", b.dtype, w.dtype)
         out += b
     return out
 

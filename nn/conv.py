@@ -151,10 +151,14 @@ def conv2d(
             f"{_who}: input of shape {x.shape[1:] if unbatched else x.shape} has {c} channels, but the weight of shape "
             f"{weight.shape} expects {wc} input channels"
         )
+    if x.dtype != weight.dtype:
+        raise ag.ops.mixed_dtypes("input", x.dtype, weight.dtype, _who)
     if bias is not None:
         bias = ag.as_tensor(bias)
         if bias.shape != (o,):
             raise ValueError(f"{_who}: bias must have shape ({o},), got {bias.shape}")
+        if bias.dtype != weight.dtype:
+            raise ag.ops.mixed_dtypes("bias", bias.dtype, weight.dtype, _who)
     stride, padding = _pair(stride, "stride", _who), _pair(padding, "padding", _who)
     padded = _padded(x, (kh, kw), stride, padding, _who, batch_innermost=True)
     win = ag.sliding_window(padded, (kh, kw), stride)  # (N, C, OH, OW, kh, kw), a view

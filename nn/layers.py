@@ -80,9 +80,10 @@ class Linear(Module):
         except ValueError:
             if x.ndim and x.shape[-1] == self.in_features:
                 raise
+        flat = x.ndim > 2 and math.prod(x.shape[1:]) == self.in_features
         raise ValueError(
             f"Linear({self.extra_repr()}): expected an input whose last dim has {self.in_features} features, "
-            f"got shape {x.shape}"
+            f"got shape {x.shape}" + ("; flatten it first (nn.Flatten(), or x.reshape(len(x), -1))" if flat else "")
         )
 
     def extra_repr(self) -> str:

@@ -357,7 +357,7 @@ def test_pool_modules_check_their_arguments_when_built():
 
 def test_modules_format_their_error_label_only_when_raising(rng):
     """The ``Conv2d(...)`` label in error messages is built when one is raised, not on every forward."""
-    x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)))
+    x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)).astype(np.float32))
     modules = [nn.Conv2d(2, 3, 3), nn.MaxPool2d(2), nn.AvgPool2d(2), nn.LPPool2d(2, 2), nn.AdaptiveAvgPool2d(2)]
     for m in modules:
         calls = []
