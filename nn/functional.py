@@ -258,8 +258,11 @@ def dropout(input: Any, p: float = 0.5, training: bool = True) -> Tensor:
     return x * (keep * (1.0 / (1.0 - p))).astype(dtype)
 
 
-def embedding(input: Any, weight: Any) -> Tensor:
+def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by integer indices of any shape.
+
+    With ``padding_idx``, entries equal to it get that row's value but pass no gradient to it
+    (PyTorch's meaning: the padding row is not trained).
 
     >>> embedding(np.array([[0, 2]]), ag.eye(3)).tolist()
     [[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]]
@@ -275,7 +278,22 @@ def embedding(input: Any, weight: Any) -> Tensor:
             f"embedding: indices must be in [0, {w.shape[0]}) for a table of {w.shape[0]} rows, "
             f"got values from {idx.min()} to {idx.max()}"
         )
-    return ag.getitem(w, idx)
+    rows = ag.getitem(w, idx)
+    if padding_idx is None:
+        return rows
+    pad = _padding_index(padding_idx, w.shape[0], "embedding")
+    is_pad = idx == pad
+    if not is_pad.any():
+        return rows
+    # the padding row's current value, as a constant: the same output, no gradient to that row
+    return ag.where(is_pad[..., None], w.data[pad], rows)
+
+
+def _padding_index(padding_idx: int, num_embeddings: int, who: Any) -> int:
+    """``padding_idx`` in [0, num_embeddings) (a negative one counts from the end, as PyTorch)."""
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{who}: padding_idx must be within [-{num_embeddings}, {num_embeddings}), got {padding_idx}")
+    return int(padding_idx) % num_embeddings
 
 
 def batch_norm(
