@@ -40,10 +40,12 @@ __all__ += [
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"]
-# --- normalisation over features, attention and transformer layers
+# --- more convolution and pooling layers, normalisation over features, attention and transformer layers
+from .conv import Conv1d, ConvTranspose2d, MaxUnpool2d  # noqa: E402
 from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer  # noqa: E402
 from .normalization import GroupNorm, LayerNorm  # noqa: E402
 
+__all__ += ["Conv1d", "ConvTranspose2d", "MaxUnpool2d"]
 __all__ += ["LayerNorm", "GroupNorm", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
 from .activation import (  # noqa: E402
     CELU,

@@ -22,6 +22,7 @@ from autograd import Tensor
 from autograd.random import generator
 
 from .conv import adaptive_avg_pool2d, avg_pool2d, conv2d, lp_pool2d, max_pool2d
+from .conv import conv1d, conv_transpose2d, max_unpool2d
 from .normalization import group_norm, layer_norm
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
     "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]  # fmt: skip
 __all__ += [
-    "layer_norm", "group_norm", "scaled_dot_product_attention", "gelu", "silu", "elu", "celu", "selu", "mish",
+    "conv1d", "conv_transpose2d", "max_unpool2d", "layer_norm", "group_norm", "scaled_dot_product_attention", "gelu", "silu", "elu", "celu", "selu", "mish",
     "hardswish", "hardsigmoid", "hardtanh", "relu6", "softsign", "logsigmoid", "softmin", "normalize",
 ]  # fmt: skip
 
