@@ -21,9 +21,10 @@ import autograd as ag
 from autograd import Tensor
 from autograd.random import generator
 
-from .conv import adaptive_avg_pool2d, avg_pool2d, conv2d, lp_pool2d, max_pool2d
-from .conv import conv1d, conv_transpose2d, max_unpool2d
+from .conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d, lp_pool2d, max_pool2d, max_unpool2d
 from .normalization import group_norm, layer_norm
+from .padding import pad
+from .upsampling import interpolate
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "batch_norm",
@@ -32,8 +33,9 @@ __all__ = [
     "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]  # fmt: skip
 __all__ += [
-    "conv1d", "conv_transpose2d", "max_unpool2d", "layer_norm", "group_norm", "scaled_dot_product_attention", "gelu", "silu", "elu", "celu", "selu", "mish",
-    "hardswish", "hardsigmoid", "hardtanh", "relu6", "softsign", "logsigmoid", "softmin", "normalize",
+    "conv1d", "conv_transpose2d", "max_unpool2d", "pad", "interpolate", "layer_norm", "group_norm",
+    "scaled_dot_product_attention", "gelu", "silu", "elu", "celu", "selu", "mish", "hardswish", "hardsigmoid",
+    "hardtanh", "relu6", "softsign", "logsigmoid", "softmin", "normalize",
 ]  # fmt: skip
 
 
@@ -282,12 +284,12 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
     rows = ag.getitem(w, idx)
     if padding_idx is None:
         return rows
-    pad = _padding_index(padding_idx, w.shape[0], "embedding")
-    is_pad = idx == pad
+    row = _padding_index(padding_idx, w.shape[0], "embedding")
+    is_pad = idx == row
     if not is_pad.any():
         return rows
     # the padding row's current value, as a constant: the same output, no gradient to that row
-    return ag.where(is_pad[..., None], w.data[pad], rows)
+    return ag.where(is_pad[..., None], w.data[row], rows)
 
 
 def _padding_index(padding_idx: int, num_embeddings: int, who: Any) -> int:

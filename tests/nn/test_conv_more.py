@@ -104,8 +104,8 @@ def test_max_unpool2d_matches_torch(torch, TF, rng):
     for size in (None, (9, 9)):
         _both(
             torch,
-            lambda a: F.max_unpool2d(a, idx.numpy(), 2, output_size=size),
-            lambda a: TF.max_unpool2d(a, idx, 2, output_size=size),
+            lambda a, size=size: F.max_unpool2d(a, idx.numpy(), 2, output_size=size),
+            lambda a, size=size: TF.max_unpool2d(a, idx, 2, output_size=size),
             [y.numpy()],
             rng,
         )
