@@ -12,7 +12,25 @@
 from . import allocator
 
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
-from . import ops
+from . import methods, ops
+from .activations import (
+    celu,
+    elu,
+    erf,
+    expm1,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    normalize,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+)  # fmt: skip
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .drawing import draw, save_svg  # graphviz itself is imported only when a drawing is made
 from .dtypes import get_default_dtype, set_default_dtype
@@ -82,8 +100,34 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node, Op, module_scope, record_gradients
 from .random import manual_seed
 from .recording import apply, mark_modified
+from .reductions import (
+    all,
+    amax,
+    amin,
+    aminmax,
+    any,
+    argsort,
+    count_nonzero,
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    kthvalue,
+    logcumsumexp,
+    matrix_norm,
+    median,
+    mode,
+    nanmedian,
+    norm,
+    sort,
+    std_mean,
+    topk,
+    var_mean,
+    vector_norm,
+)  # fmt: skip
 
 tensor = Tensor
+methods.attach()  # PyTorch's Tensor methods of the modules above (methods.py)
 allocator.configure_from_env()  # keep freed memory for reuse (glibc); GRAPHGRAD_MALLOC=system opts out
 
 __all__ = [
@@ -99,4 +143,10 @@ __all__ = [
     "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "transpose",
     "unbind", "unsqueeze", "var", "view", "where", "window_totals",
+    # PyTorch's vocabulary (issue 16): activations.py, reductions.py
+    "celu", "elu", "erf", "expm1", "gelu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "normalize",
+    "relu6", "selu", "silu", "softmin", "softsign",
+    "all", "amax", "amin", "aminmax", "any", "argsort", "count_nonzero", "cummax", "cummin", "cumprod", "cumsum",
+    "kthvalue", "logcumsumexp", "matrix_norm", "median", "mode", "nanmedian", "norm", "sort", "std_mean", "topk",
+    "var_mean", "vector_norm",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blas
+from . import blas, special
 from .dtypes import get_default_dtype
 from .graph import MatmulSum, Op
 from .tensor import Tensor
@@ -811,3 +811,97 @@ def _einsum_vjp(i: int, g: Any, ans: Any, *xs: Any, subscripts: str) -> Any:
 
 
 einsum = Op("einsum", _einsum, argnum_vjp=_einsum_vjp, saves="inputs", view=True)  # "ij->ji" is a view
+
+
+# ============================================================ PyTorch's vocabulary (issue 16)
+# Primitives the composites of elementwise.py, activations.py, reductions.py ... build on.
+# Each exists because no composition of the ops above computes it, or computes it much
+# slower or less accurately; the reason is given with each.
+
+
+# erf: no composition of exp/log/... gives it (it is an integral). Forward in special.py.
+erf = Op("erf", special.erf, lambda g, ans, x: g * (2 / math.sqrt(math.pi)) * exp(-(x * x)), saves="inputs")
+# expm1: exp(x) - 1 loses every digit near 0 (ELU, CELU, SELU and expm1 itself rely on it).
+expm1 = Op("expm1", np.expm1, lambda g, ans, x: g * exp(x), saves="inputs")
+
+
+def _vector_norm(x: np.ndarray, ord: float, axis: tuple | None, keepdims: bool) -> Any:
+    """``sum(|x|^ord) ^ (1/ord)`` over ``axis``; ord 2 without the powers."""
+    if ord == 2:
+        return np.sqrt(_sum(x * x, axis, keepdims=keepdims) if axis is not None else (x * x).sum(keepdims=keepdims))
+    return (np.abs(x) ** ord).sum(axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _vector_norm_vjp(g: Any, ans: Any, x: Any, ord: float, axis: tuple | None, keepdims: bool) -> Any:
+    """``g * x |x|^(ord-2) / norm^(ord-1)``, and 0 where the norm is 0 (all of the slice is 0:
+    its gradient is 0/0; PyTorch's convention, and a subgradient)."""
+    n = _keepdims(ans, x.shape, axis, keepdims)
+    gk = _keepdims(g, x.shape, axis, keepdims)
+    zero = np.asarray(_raw(n) == 0)
+    if zero.any():  # divide by 1 there, then zero the result
+        n = where(1.0, n, cond=zero)
+        gk = gk * _mask(~zero, n)
+    if ord == 2:
+        return gk * x / n
+    sign = np.sign(_raw(x))
+    return gk * sign * absolute(x) ** (ord - 1) / n ** (ord - 1)
+
+
+# vector_norm: sqrt(sum(x * x)) composed has the gradient 0 * inf = nan where the norm is 0
+# (a zero vector, std of a constant); PyTorch's norm gives 0 there, and so does this rule.
+vector_norm = Op("vector_norm", _vector_norm, _vector_norm_vjp)
+
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    flip = _along(axis, slice(None, None, -1))
+    return getitem(cumsum(getitem(g, index=flip), axis=axis), index=flip)
+
+
+# cumsum: a composition (a matmul with a triangle of ones) is O(n^2). The adjoint is the
+# sum from the other end.
+cumsum = Op(
+    "cumsum", lambda x, axis: np.cumsum(x, axis=axis), lambda g, ans, x, axis: _reverse_cumsum(g, axis), saves=""
+)
+
+
+def _cumprod_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
+    """Without zeros: ``revcumsum(g * out) / x``. With zeros: exact, first order only (the
+    products of the other factors, one position at a time)."""
+    xr = _raw(x)
+    if np.all(xr != 0):
+        return _reverse_cumsum(g * ans, axis) / x
+    gr, xm = np.moveaxis(np.asarray(_raw(g)), axis, -1), np.moveaxis(np.asarray(xr), axis, -1)
+    out = np.zeros_like(xm)
+    before = np.cumprod(np.concatenate([np.ones_like(xm[..., :1]), xm[..., :-1]], -1), -1)  # prod_{k<i}
+    for i in range(xm.shape[-1]):
+        after = np.cumprod(xm[..., i + 1 :], -1)  # prod_{i<k<=j} for j > i
+        out[..., i] = before[..., i] * (gr[..., i] + (gr[..., i + 1 :] * after).sum(-1))
+    return np.moveaxis(out, -1, axis)
+
+
+# cumprod: exp(cumsum(log x)) fails on zeros and negatives.
+cumprod = Op("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp)
+
+
+def _inverse_trig_op(name: str, fn: Any, slope: Any) -> Op:
+    """An elementwise primitive whose derivative ``slope(x)`` is written with the ops above."""
+    return Op(name, fn, lambda g, ans, x: g * slope(x), saves="inputs")
+
+
+# The inverse trigonometric and hyperbolic functions: no composition of exp/log/sqrt computes
+# them to full precision everywhere (asinh(x) = log(x + sqrt(x^2 + 1)) cancels for x < 0,
+# acos(x) = pi/2 - asin(x) loses the digits near 1). Their derivatives are algebraic.
+asin = _inverse_trig_op("asin", np.arcsin, lambda x: 1 / sqrt(1 - x * x))
+acos = _inverse_trig_op("acos", np.arccos, lambda x: -1 / sqrt(1 - x * x))
+atan = _inverse_trig_op("atan", np.arctan, lambda x: 1 / (1 + x * x))
+asinh = _inverse_trig_op("asinh", np.arcsinh, lambda x: 1 / sqrt(x * x + 1))
+acosh = _inverse_trig_op("acosh", np.arccosh, lambda x: 1 / sqrt(x * x - 1))
+atanh = _inverse_trig_op("atanh", np.arctanh, lambda x: 1 / (1 - x * x))
+# atan2(y, x): atan(y / x) plus a quadrant correction divides by zero on the y axis.
+atan2 = Op(
+    "atan2",
+    np.arctan2,
+    lambda g, ans, y, x: g * x / (x * x + y * y),
+    lambda g, ans, y, x: -g * y / (x * x + y * y),
+    saves="inputs",
+)

@@ -404,16 +404,16 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         return F.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def var(self, dim: Any = None, unbiased: bool = False, keepdim: bool = False, **kw: Any) -> Tensor:
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
         return F.var(self, dim, unbiased, keepdim, **kw)
 
-    def std(self, dim: Any = None, unbiased: bool = False, keepdim: bool = False, **kw: Any) -> Tensor:
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
         return F.std(self, dim, unbiased, keepdim, **kw)
 
-    def max(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
+    def max(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
         return F.max(self, dim, keepdim, **kw)
 
-    def min(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
+    def min(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
         return F.min(self, dim, keepdim, **kw)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor:

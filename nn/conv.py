@@ -379,7 +379,7 @@ def max_pool2d(
     x, unbatched = _batched(input, _who)
     k, s, p, d = _pool_args(kernel_size, stride, padding, _who, dilation)
     stack = _window_stack(x, k, s, p, _who, value=-np.inf, dilation=d, ceil_mode=bool(ceil_mode))
-    out = _unbatch(ag.max(stack, dim=0), unbatched)
+    out = _unbatch(ag.amax(stack, dim=0), unbatched)
     if not return_indices:
         return out
     first = stack.data.argmax(axis=0)  # (N, C, OH, OW): the window offset of the first maximum

@@ -129,7 +129,7 @@ def maxout(input: Any, pieces: int, dim: int = -1) -> Tensor:
     if x.ndim == 0 or pieces <= 0 or x.shape[d] % pieces:
         raise ValueError(f"maxout: dim {dim} of shape {x.shape} doesn't split into groups of {pieces}")
     grouped = ag.reshape(x, x.shape[:d] + (x.shape[d] // pieces, pieces) + x.shape[d + 1 :])
-    return ag.max(grouped, dim=d + 1)
+    return ag.amax(grouped, dim=d + 1)
 
 
 def _implicit_dim(ndim: int) -> int:

@@ -311,6 +311,25 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
             ("...i,i->...", ((2, 3, 4), (4,))),
         )
     ],
+    "erf": _unary(ops.erf, lambda rng, s: 1.5 * rng.standard_normal(s)),
+    "expm1": _unary(ops.expm1),
+    "vector_norm": lambda rng: [
+        (f"ord {o}, axis {a}", _prim(ops.vector_norm, ord=o, axis=a, keepdims=k), (_t(_away(rng, (3, 4))),))
+        for o, a, k in ((2.0, None, False), (2.0, (1,), True), (3.0, (0,), False), (1.5, (0, 1), False))
+    ],
+    "cumsum": lambda rng: [
+        (f"axis {a}", _prim(ops.cumsum, axis=a), (_t(rng.standard_normal((3, 4))),)) for a in (0, 1)
+    ],
+    "cumprod": lambda rng: [
+        (f"axis {a}", _prim(ops.cumprod, axis=a), (_t(_away(rng, (3, 4), gap=0.3)),)) for a in (0, 1)
+    ],
+    "asin": _unary(ops.asin, lambda rng, s: rng.uniform(-0.9, 0.9, s)),
+    "acos": _unary(ops.acos, lambda rng, s: rng.uniform(-0.9, 0.9, s)),
+    "atan": _unary(ops.atan),
+    "asinh": _unary(ops.asinh),
+    "acosh": _unary(ops.acosh, lambda rng, s: rng.uniform(1.2, 3.0, s)),
+    "atanh": _unary(ops.atanh, lambda rng, s: rng.uniform(-0.9, 0.9, s)),
+    "atan2": _binary(ops.atan2, lambda rng, s: _away(rng, s, gap=0.3)),
 }
 
 

@@ -412,7 +412,7 @@ def _conv2d(x, w, b, pad=0):
 
 
 def _pool(x):
-    return ag.sliding_window(x, (2, 2), stride=2).max(dim=(-2, -1))
+    return ag.sliding_window(x, (2, 2), stride=2).amax(dim=(-2, -1))
 
 
 def lenet(x, c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b, f3w, f3b):
