@@ -23,7 +23,9 @@ def torch_char_transformer(torch, vocab, d_model, nhead, num_layers, max_len):
             self.position_embedding = tnn.Embedding(max_len, d_model)
             self.drop = tnn.Dropout(0.0)
             self.layers = tnn.ModuleList(
-                tnn.TransformerEncoderLayer(d_model, nhead, 4 * d_model, 0.0, activation="gelu", norm_first=True)
+                tnn.TransformerEncoderLayer(
+                    d_model, nhead, 4 * d_model, 0.0, activation=tnn.GELU("tanh"), norm_first=True
+                )
                 for _ in range(num_layers)
             )
             self.norm = tnn.LayerNorm(d_model)
