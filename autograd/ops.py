@@ -905,3 +905,47 @@ atan2 = Op(
     lambda g, ans, y, x: -g * y / (x * x + y * y),
     saves="inputs",
 )
+
+
+# gelu with the tanh approximation, 0.5 x (1 + tanh(c (x + a x^3))), PyTorch's approximate='tanh'.
+# A primitive for speed: composed, it is nine elementwise ops forward and about twice that backward,
+# each a pass over a transformer MLP's hidden activations (the largest arrays of its step); here
+# the forward is six in-place passes and keeps tanh(...) for the first-order rule.
+_GELU_C, _GELU_A = math.sqrt(2 / math.pi), 0.044715
+
+
+def _gelu_tanh(x: Any) -> Any:
+    t = x * x
+    t *= _GELU_A * _GELU_C
+    t += _GELU_C
+    t *= x  # c (x + a x^3)
+    t = np.tanh(t, out=t) if type(t) is _ndarray else np.tanh(t)
+    y = t + 1
+    y *= x
+    y *= 0.5
+    return y, t
+
+
+def _gelu_tanh_vjp(g: Any, ans: Any, x: Any, residual: Any = None) -> Any:
+    """``g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2))`` with ``t = tanh(c (x + a x^3))``."""
+    if residual is not None and type(g) is _ndarray and type(x) is _ndarray:  # first order, in place
+        t = residual
+        d = t * t
+        np.subtract(1, d, out=d)
+        s = x * x
+        s *= 3 * _GELU_A * _GELU_C
+        s += _GELU_C
+        s *= x
+        d *= s
+        d += t
+        d += 1
+        d *= g
+        d *= 0.5
+        return d
+    # the same operations in the same order as above, so both paths give the same numbers
+    t = tanh((x * x * (_GELU_A * _GELU_C) + _GELU_C) * x)
+    s = (x * x * (3 * _GELU_A * _GELU_C) + _GELU_C) * x
+    return ((1 - t * t) * s + t + 1) * g * 0.5
+
+
+gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp, saves="inputs", residual=True)
