@@ -335,9 +335,19 @@ logsumexp = Op(
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - _max(x, axis, keepdims=True))
+    e = x - _max(x, axis, keepdims=True)
+    e = np.exp(e, out=e) if type(e) is _ndarray else np.exp(e)  # in place: attention scores are large
     e /= _sum(e, axis, keepdims=True)
     return e
+
+
+def _softmax_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
+    """``ans * (g - sum(g * ans))``; on raw arrays the last product is taken in place."""
+    if type(g) is _ndarray and type(ans) is _ndarray and g.shape == ans.shape:
+        d = g - _sum(g * ans, axis, keepdims=True)
+        d *= ans
+        return d
+    return ans * (g - reduce_sum(g * ans, axis=(axis,), keepdims=True))
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -346,12 +356,7 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted
 
 
-softmax = Op(
-    "softmax",
-    _softmax,
-    lambda g, ans, x, axis: ans * (g - reduce_sum(g * ans, axis=(axis,), keepdims=True)),
-    saves="output",
-)
+softmax = Op("softmax", _softmax, _softmax_vjp, saves="output")
 log_softmax = Op(
     "log_softmax",
     _log_softmax,
