@@ -2,6 +2,7 @@
 
     python benchmarks/bench_transformer.py            # 3 processes per framework, alternating
     python benchmarks/bench_transformer.py --quick    # fewer repeats, one process each
+    python benchmarks/bench_transformer.py --threads 1  # one BLAS/OpenMP thread in both columns
 
 Workload (float32, full step: forward, softmax cross-entropy over every position, backward,
 Adam update): ``nn.models.CharTransformer(65, d_model=64, nhead=4, num_layers=2, max_len=64,
@@ -16,7 +17,8 @@ implementation to keep correct; the graphgrad column is checked against PyTorch 
 the losses, and step for step in float64 in ``tests/nn/test_char_transformer.py``).
 Each framework runs in its own process, alternating (``common.py``); a column's time is the median
 step over its repeats, then the median over processes; the verdict is the median of the ratios of
-neighbouring processes.
+neighbouring processes. On a machine shared with other work, multithreaded BLAS in both columns
+swings wildly (threads waiting for cores); ``--threads 1`` compares one core against one core.
 """
 
 from __future__ import annotations
@@ -139,12 +141,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="processes per framework (alternating)")
     parser.add_argument("--repeat", type=int, default=20, help="timed steps per process")
     parser.add_argument("--system-malloc", action="store_true", help="glibc's default malloc settings in every worker")
+    parser.add_argument(
+        "--threads", type=int, help="BLAS/OpenMP threads in every worker (both columns; default: the libraries' own)"
+    )
     args = parser.parse_args()
     use_system_malloc(args.system_malloc)
+    if args.threads:  # read by OpenBLAS and PyTorch when a worker starts
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[name] = str(args.threads)
     rounds, repeat = (1, max(3, args.repeat // 4)) if args.quick else (args.rounds, args.repeat)
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    threads = f"{args.threads} BLAS/OpenMP threads" if args.threads else "the libraries' default threads"
     print(f"graphgrad transformer benchmark (median step, {rounds} processes per framework; {allocator_note()}; "
-          f"load {load})")  # fmt: skip
+          f"{threads}; load {load})")  # fmt: skip
     res = compare(__file__, WORKLOADS, ["transformer"], repeat, rounds)["transformer"]
     print_table(TITLE, res, "pytorch", f"within {FACTOR}x of PyTorch CPU")
     per_round = round_ratios(res, "graphgrad", "pytorch")
