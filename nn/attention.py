@@ -79,7 +79,7 @@ class MultiheadAttention(Module):
 
     ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
     average_attn_weights=True, is_causal=False)`` returns ``(output, weights)``: ``output`` shaped
-    like ``query``; ``weights`` (N, L, S) averaged over the heads, (N, H, L, S) with
+    like ``query``; ``weights`` (N, L, S) averaged over the heads (after dropout, as PyTorch), (N, H, L, S) with
     ``average_attn_weights=False``, or ``None`` with ``need_weights=False``. Inputs are (L, N, E)
     (sequence first), (N, L, E) with ``batch_first=True``, or unbatched (L, E).
     ``key_padding_mask`` (N, S) and a bool ``attn_mask`` (L, S) or (N*H, L, S) are True where a
@@ -174,6 +174,7 @@ class MultiheadAttention(Module):
             out = ag.squeeze(out, 1)
         if not need_weights:
             return out, None
+        weights = dropped  # as PyTorch: the weights that were used, after dropout
         if average_attn_weights:
             weights = ag.mean(weights, dim=1)
         return out, (ag.squeeze(weights, 0) if unbatched else weights)
