@@ -30,15 +30,17 @@ class CharTransformer(Module):
 
     Same call convention as ``CharLM``: ``forward(tokens, state=None)`` takes int token ids
     ``(steps, batch)`` and returns ``(logits (steps, batch, vocab), state)``. A transformer has
-    no recurrent state; its ``state`` is the context: the last ``max_len`` token ids seen (an int
-    Tensor (k, batch), no gradient). Passed back in, the new tokens attend to that context as
-    well (so generating one character at a time sees up to ``max_len`` characters); ``None``
-    starts afresh. At most ``max_len`` tokens are attended to (positions are learned).
+    no recurrent state; its ``state`` is the context: the last ``max_len`` token ids seen, an int
+    Tensor ``(batch, k)`` (batch first, in the place of an RNN state's batch dim), no gradient.
+    Passed back in, the new tokens attend to that context as well (so generating one character
+    at a time sees up to ``max_len`` characters); ``None`` starts afresh. Positions are learned
+    for ``max_len`` tokens, so each token attends to at most ``max_len`` (itself included):
+    longer inputs are run in pieces of ``max_len // 2`` steps, each after the context before it.
 
     >>> model = CharTransformer(vocab_size=65, d_model=32, nhead=4, num_layers=2, max_len=16)
     >>> logits, state = model(ag.Tensor(np.zeros((10, 3), np.int64)))
     >>> logits.shape, state.shape
-    ((10, 3, 65), (10, 3))
+    ((10, 3, 65), (3, 10))
     """
 
     def __init__(
@@ -71,16 +73,28 @@ class CharTransformer(Module):
         ids = tokens.data if isinstance(tokens, Tensor) else np.asarray(tokens)
         if ids.ndim != 2 or ids.dtype.kind not in "iu":
             raise ValueError(f"CharTransformer: expected int token ids (steps, batch), got {ids.dtype} {ids.shape}")
-        steps = ids.shape[0]
-        if steps > self.max_len:
-            raise ValueError(f"CharTransformer: {steps} steps at once is more than max_len={self.max_len}")
+        context = None
         if state is not None:
             context = state.data if isinstance(state, Tensor) else np.asarray(state)
-            if context.ndim != 2 or context.shape[1] != ids.shape[1]:
+            if context.ndim != 2 or context.shape[0] != ids.shape[1] or context.dtype.kind not in "iu":
                 raise ValueError(
-                    f"CharTransformer: state (context token ids) of shape {context.shape} doesn't fit tokens of "
-                    f"shape {ids.shape}: expected (k, {ids.shape[1]})"
+                    f"CharTransformer: state (the context's token ids, batch first) of shape {context.shape} doesn't "
+                    f"fit tokens of shape {ids.shape}: expected int ids (batch={ids.shape[1]}, k)"
                 )
+            context = context.T
+        if ids.shape[0] > self.max_len:  # longer than the positions: in pieces, each with the context before it
+            piece = max(1, self.max_len // 2)
+            outs = []
+            for start in range(0, ids.shape[0], piece):
+                out, state = self.forward(ids[start : start + piece], state)
+                outs.append(out)
+            return ag.cat(outs), state
+        return self._window(ids, context)
+
+    def _window(self, ids: np.ndarray, context: np.ndarray | None) -> tuple[Tensor, Tensor]:
+        """Logits for ``ids`` (steps <= max_len) after the ``context`` ids (time-major), and the new state."""
+        steps = ids.shape[0]
+        if context is not None:
             ids = np.concatenate([context, ids])[-self.max_len :]
         length = ids.shape[0]
         positions = self.position_embedding(np.arange(length))
@@ -90,4 +104,4 @@ class CharTransformer(Module):
         logits = self.head(self.norm(x))
         if length > steps:  # context tokens were only there to be attended to
             logits = logits[length - steps :]
-        return logits, Tensor(ids)
+        return logits, Tensor(np.ascontiguousarray(ids.T))

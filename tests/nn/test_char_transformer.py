@@ -47,7 +47,7 @@ def test_shapes_state_dict_and_causality(rng):
     model = CharTransformer(vocab_size=11, d_model=8, nhead=2, num_layers=2, max_len=10, dropout=0.0).double()
     tokens = rng.integers(0, 11, (6, 3))
     logits, state = model(Tensor(tokens))
-    assert logits.shape == (6, 3, 11) and state.shape == (6, 3) and not state.requires_grad
+    assert logits.shape == (6, 3, 11) and state.shape == (3, 6) and not state.requires_grad
     # causal: changing a later token changes no earlier prediction
     changed = tokens.copy()
     changed[4] = (changed[4] + 1) % 11
@@ -57,8 +57,6 @@ def test_shapes_state_dict_and_causality(rng):
     names = list(model.state_dict())
     assert names[:2] == ["token_embedding.weight", "position_embedding.weight"]
     assert "layers.1.self_attn.in_proj_weight" in names and names[-2:] == ["head.weight", "head.bias"]
-    with pytest.raises(ValueError, match="more than max_len=10"):
-        model(np.zeros((11, 1), np.int64))
     with pytest.raises(ValueError, match="int token ids"):
         model(np.zeros((3, 1)))
 
@@ -71,13 +69,31 @@ def test_state_is_the_context(rng):
     first, state = model(tokens[:5])
     second, state = model(tokens[5:], state)
     np.testing.assert_allclose(second.data, whole.data[5:], rtol=1e-10, atol=1e-12)
-    np.testing.assert_array_equal(state.data, tokens)
+    np.testing.assert_array_equal(state.data, tokens.T)
     for t in range(9):  # one token at a time, as sampling does
         step, state = model(tokens[t : t + 1], None if t == 0 else state)
         np.testing.assert_allclose(step.data[0], whole.data[t], rtol=1e-10, atol=1e-12)
     # beyond max_len the oldest context is dropped
     _, state = model(rng.integers(0, 7, (8, 2)), state)
-    assert state.shape == (12, 2)
+    assert state.shape == (2, 12)
+    with pytest.raises(ValueError, match=r"expected int ids \(batch=2, k\)"):
+        model(tokens, np.zeros((3, 4), np.int64))
+
+
+def test_inputs_longer_than_max_len_run_in_pieces(rng):
+    """Each piece of max_len // 2 steps sees the context before it: the same logits as feeding the
+    pieces one by one with the state, and the first max_len // 2 ... max_len as one window."""
+    model = CharTransformer(vocab_size=7, d_model=8, nhead=2, num_layers=1, max_len=8, dropout=0.0).double()
+    tokens = rng.integers(0, 7, (19, 2))
+    whole, state = model(tokens)
+    assert whole.shape == (19, 2, 7) and state.shape == (2, 8)
+    np.testing.assert_array_equal(state.data, tokens[-8:].T)
+    first, s = model(tokens[:4])
+    second, s = model(tokens[4:8], s)
+    np.testing.assert_allclose(whole.data[:8], np.concatenate([first.data, second.data]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(whole.data[:8], model(tokens[:8])[0].data, rtol=1e-10, atol=1e-12)
+    whole.sum().backward()  # one graph through every piece
+    assert model.token_embedding.weight.grad is not None
 
 
 def test_registered_for_drawing():
