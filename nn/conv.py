@@ -1,4 +1,4 @@
-"""Convolution and pooling over images (N, C, H, W), built from autograd ops.
+"""Convolution and pooling over images (N, C, H, W) (and sequences (N, C, L)), built from autograd ops.
 
 Every function here is a composition of differentiable primitives, so gradients
 (of any order) come from the engine and nothing here defines a derivative:
@@ -11,6 +11,10 @@ Every function here is a composition of differentiable primitives, so gradients
 - pooling copies the same window view to ``(kh*kw, N, C, OH, OW)`` and reduces
   (``max``, ``sum``) over the first axis.
 - ``adaptive_avg_pool2d`` multiplies by two constant averaging matrices.
+- ``dilation`` takes every d-th element of a window d*(k-1)+1 wide (a slice of the view);
+  ``groups`` turns the one matmul into a batched matmul over the groups; ``conv1d`` is a
+  ``conv2d`` of height 1; ``conv_transpose2d`` is a ``conv2d`` of the input spread out with
+  zeros, with the kernel flipped; ``max_unpool2d`` scatters values back to their indices.
 
 Memory layout matters for speed, not for results: the copies above are ordered to
 follow the input's memory order, so after the first convolution activations stay
