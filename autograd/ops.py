@@ -954,3 +954,58 @@ def _gelu_tanh_vjp(g: Any, ans: Any, x: Any, residual: Any = None) -> Any:
 
 
 gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp, saves="inputs", residual=True)
+
+
+# Layer normalisation with its affine part, ((x - mean) / sqrt(var + eps)) * w + b over the trailing
+# ``axes`` (the biased variance). A primitive for speed: composed it is about nine ops forward and
+# twenty backward over a transformer's activations, a seventh of its training step; here the forward
+# keeps the normalised values and 1/std for the first-order rules, which take three passes for x.
+# Both paths (raw arrays with the residual, Tensors under create_graph) do the same operations in the
+# same order, so they agree to the last bit.
+def _ln_stats(x: Any, axes: tuple, eps: float) -> tuple[Any, Any]:
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    centered = x - reduce_sum(x, axis=axes, keepdims=True) * (1 / n)
+    rstd = (reduce_sum(centered * centered, axis=axes, keepdims=True) * (1 / n) + eps) ** -0.5
+    return centered * rstd, rstd
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, axes: tuple, eps: float) -> Any:
+    xhat, rstd = _ln_stats(x, axes, eps)
+    y = xhat * w
+    y += b
+    return y, (xhat, rstd)
+
+
+def _layer_norm_dx(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: float, residual: Any = None) -> Any:
+    """``((d - mean(d)) - xhat * mean(d * xhat)) / std`` with ``d = g * w`` (means over ``axes``)."""
+    xhat, rstd = residual if residual is not None else _ln_stats(x, axes, eps)
+    n = 1
+    for a in axes:
+        n *= xhat.shape[a]
+    d = g * w
+    s1 = reduce_sum(d, axis=axes, keepdims=True) * (1 / n)
+    s2 = reduce_sum(d * xhat, axis=axes, keepdims=True) * (1 / n)
+    if type(d) is _ndarray and type(xhat) is _ndarray:  # in place, the same operations
+        d -= s1
+        d -= xhat * s2
+        d *= rstd
+        return d
+    return (d - s1 - xhat * s2) * rstd
+
+
+def _layer_norm_dw(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: float, residual: Any = None) -> Any:
+    xhat = residual[0] if residual is not None else _ln_stats(x, axes, eps)[0]
+    return g * xhat  # summed over the leading axes by the engine
+
+
+layer_norm = Op(
+    "layer_norm",
+    _layer_norm,
+    _layer_norm_dx,
+    _layer_norm_dw,
+    lambda g, ans, x, w, b, axes, eps, residual=None: g,
+    saves="inputs",
+    residual=True,
+)
