@@ -17,8 +17,10 @@ implementation to keep correct; the graphgrad column is checked against PyTorch 
 the losses, and step for step in float64 in ``tests/nn/test_char_transformer.py``).
 Each framework runs in its own process, alternating (``common.py``); a column's time is the median
 step over its repeats, then the median over processes; the verdict is the median of the ratios of
-neighbouring processes. On a machine shared with other work, multithreaded BLAS in both columns
-swings wildly (threads waiting for cores); ``--threads 1`` compares one core against one core.
+neighbouring processes. ``paired`` also alternates the two steps in one process, in blocks of 10,
+and takes the median ratio of neighbouring blocks (steadier when the machine's speed drifts).
+On a machine shared with other work, multithreaded BLAS in both columns swings wildly (threads
+waiting for cores); ``--threads 1`` compares one core against one core.
 """
 
 from __future__ import annotations
@@ -32,7 +34,17 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import allocator_note, compare, print_table, round_ratios, time_calls, use_system_malloc, worker_main  # noqa: E402
+from common import (  # noqa: E402
+    allocator_note,
+    compare,
+    print_pairs,
+    print_table,
+    round_ratios,
+    time_calls,
+    time_pairs,
+    use_system_malloc,
+    worker_main,
+)  # fmt: skip
 
 VOCAB, D_MODEL, NHEAD, LAYERS, STEPS, BATCH = 65, 64, 4, 2, 64, 32
 LR, SEED, FACTOR = 1e-3, 16, 1.5
@@ -57,7 +69,7 @@ def _measure(step: Any, repeat: int) -> dict:
     return {"ms": 1e3 * float(np.median(times)), "loss0": f"{losses[0]:.6f}", "loss1": f"{losses[1]:.6f}"}
 
 
-def _graphgrad(repeat: int) -> dict:
+def _graphgrad_step() -> Any:
     import autograd as ag
     import nn
     from nn.models import CharTransformer
@@ -76,7 +88,11 @@ def _graphgrad(repeat: int) -> dict:
         opt.step()
         return loss.item()
 
-    return _measure(step, repeat)
+    return step
+
+
+def _graphgrad(repeat: int) -> dict:
+    return _measure(_graphgrad_step(), repeat)
 
 
 def torch_char_transformer(torch: Any) -> Any:
@@ -109,7 +125,7 @@ def torch_char_transformer(torch: Any) -> Any:
     return Twin()
 
 
-def _torch(repeat: int) -> dict:
+def _torch_step() -> Any:
     import torch
 
     params, x_np, y_np = _setup()
@@ -125,10 +141,26 @@ def _torch(repeat: int) -> dict:
         opt.step()
         return loss.item()
 
-    return _measure(step, repeat)
+    return step
 
 
-WORKLOADS = {"transformer": {"graphgrad": _graphgrad, "pytorch": _torch}}
+def _torch(repeat: int) -> dict:
+    return _measure(_torch_step(), repeat)
+
+
+def _pairs(repeat: int) -> dict:
+    """graphgrad and PyTorch steps alternated in one process (``common.time_pairs``): both run at the
+    same moment's machine speed. PyTorch's import slows graphgrad's garbage collection a little
+    (its objects are walked too): ``gc.freeze()`` moves what both imported out of the collector's way."""
+    import gc
+
+    steps = _graphgrad_step(), _torch_step()
+    gc.collect()
+    gc.freeze()
+    return time_pairs(*steps, repeat)
+
+
+WORKLOADS = {"transformer": {"graphgrad": _graphgrad, "pytorch": _torch, "paired": _pairs}}
 TITLE = (
     f"Character transformer training step (vocab {VOCAB}, d_model {D_MODEL}, {NHEAD} heads, {LAYERS} layers, "
     f"{STEPS} steps x batch {BATCH}, Adam, float32)"
@@ -163,6 +195,7 @@ def main() -> None:
         verdict = "met" if ratio <= FACTOR else "NOT met"
         print(f"  graphgrad / pytorch, process by process: {rounds_text}; median {ratio:.2f} -> within {FACTOR}x: "
               f"{verdict}")  # fmt: skip
+    print_pairs(res, "paired", "pytorch", FACTOR)
     for key in ("loss0", "loss1"):
         losses = {fw: float(r[key]) for fw, r in res.items() if key in r}
         if len(losses) > 1:
