@@ -37,7 +37,8 @@ def _dims(x: Tensor, dim: Any, axis: Any, fn: str) -> tuple[int, ...] | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    return tuple(sorted(_axis(x.ndim, d, fn, x.shape) for d in dims))
+    axes = tuple(sorted(_axis(x.ndim, d, fn, x.shape) for d in dims))
+    return axes if x._data.ndim else None  # a 0-d tensor: dim 0 (or -1) is the whole tensor, as PyTorch
 
 
 def _axis(ndim: int, d: Any, fn: str, shape: tuple, extra: int = 0) -> int:
@@ -167,13 +168,15 @@ def _values_indices(x: Any, dim: Any, keepdim: bool, fn: str, pick: Any) -> Any:
 def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
     """Without ``dim``: the largest value (tied maxima share the gradient). With an int ``dim``:
     a named tuple ``(values, indices)`` along it, as PyTorch (the gradient goes to the index).
-    ``amax`` reduces several dims at once.
+    ``amax`` reduces several dims at once; ``max(a, b)`` with a Tensor ``b`` is ``maximum(a, b)``.
 
     >>> max(Tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
     values_indices(values=tensor([5., 3.]), indices=tensor([1, 0]))
     """
     if dim is None and axis is None:
         return _reduce(ops.reduce_max, x, None, keepdim, None, keepdims, "max")
+    if isinstance(dim, Tensor):  # max(a, b): PyTorch's other form, the elementwise maximum
+        return maximum(x, dim)
     return _values_indices(x, dim if axis is None else axis, _keep(keepdim, keepdims), "max", np.argmax)
 
 
@@ -182,6 +185,8 @@ def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, kee
     a named tuple ``(values, indices)``, as PyTorch. ``amin`` reduces several dims at once."""
     if dim is None and axis is None:
         return _reduce(ops.reduce_min, x, None, keepdim, None, keepdims, "min")
+    if isinstance(dim, Tensor):  # min(a, b): the elementwise minimum
+        return minimum(x, dim)
     return _values_indices(x, dim if axis is None else axis, _keep(keepdim, keepdims), "min", np.argmin)
 
 
@@ -224,19 +229,33 @@ def argmin(
 def softmax(x: Any, dim: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, stable for large inputs."""
     x = as_tensor(x)
+    if x._data.size == 0:  # nothing to normalise (NumPy's max would refuse the empty axis)
+        return apply(ops.copy, (x,)) if x.dtype.kind == "f" else x
+    if x.ndim == 0:  # (PyTorch: 1)
+        return reshape(apply(ops.softmax, (reshape(x, (1,)),), {"axis": _axis(0, dim, "softmax", ())}), ())
     return apply(ops.softmax, (x,), {"axis": _axis(x.ndim, dim, "softmax", x.shape)})
 
 
 def log_softmax(x: Any, dim: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``, stable for large inputs."""
     x = as_tensor(x)
+    if x._data.size == 0:
+        return apply(ops.copy, (x,)) if x.dtype.kind == "f" else x
+    if x.ndim == 0:  # (PyTorch: 0)
+        return reshape(apply(ops.log_softmax, (reshape(x, (1,)),), {"axis": _axis(0, dim, "log_softmax", ())}), ())
     return apply(ops.log_softmax, (x,), {"axis": _axis(x.ndim, dim, "log_softmax", x.shape)})
 
 
 # ============================================================ elementwise
+_KEEP_INTEGERS = (ops.neg, ops.absolute, ops.relu)
+
+
 def _unary(op: Any) -> Any:
     def fn(x: Any) -> Tensor:
-        return apply1(op, x if isinstance(x, Tensor) else Tensor(x))
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x._data.dtype.kind != "f" and op not in _KEEP_INTEGERS:  # exp(int): the default float, as PyTorch
+            x = x.to(get_default_dtype())
+        return apply1(op, x)
 
     fn.__name__ = fn.__qualname__ = op.name
     fn.__doc__ = f"Elementwise ``{op.name}`` (a primitive; see ``autograd.ops``)."
@@ -347,12 +366,22 @@ def addmm(input: Any, mat1: Any, mat2: Any) -> Tensor:
     return apply(ops.addmm, (c, a, b))
 
 
-def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``cond`` is true, else ``b`` (branches may be Python scalars).
+_NOT_GIVEN: Any = object()
+
+
+def where(cond: Any, a: Any = _NOT_GIVEN, b: Any = _NOT_GIVEN) -> Any:
+    """``a`` where ``cond`` is true, else ``b`` (branches may be Python scalars). With ``cond``
+    alone: the indices where it is non-zero, one tensor per dim (``nonzero(as_tuple=True)``).
 
     >>> where(np.array([True, False]), Tensor([1.0, 2.0]), 0.0)
     tensor([1., 0.])
     """
+    if a is _NOT_GIVEN and b is _NOT_GIVEN:
+        from .indexing import nonzero
+
+        return nonzero(cond, as_tuple=True)
+    if a is _NOT_GIVEN or b is _NOT_GIVEN:
+        raise TypeError("where(): pass both branches (where(cond, a, b)), or only cond")
     c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
     if c.dtype != bool:
         raise TypeError(f"where(): the condition must be bool, got {c.dtype}")
@@ -605,14 +634,24 @@ def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
 
 
 def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:
-    """Constant padding with NumPy's ``pad_width`` form: int, (before, after), or one pair per dim."""
+    """Constant padding with NumPy's ``pad_width`` form: int, (before, after), or one pair per dim.
+    A negative width crops instead, as PyTorch's ``pad``.
+
+    >>> pad(Tensor([1.0, 2.0, 3.0]), ((1, -1),))
+    tensor([0., 1., 2.])
+    """
     x = as_tensor(x)
     try:
         pairs = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
     except ValueError:
         raise ValueError(f"pad(): pad_width {pad_width!r} doesn't fit a tensor of shape {x.shape}") from None
     if (pairs < 0).any():
-        raise ValueError(f"pad(): pad widths must be non-negative, got {pad_width!r}")
+        if (pairs.clip(max=0).sum(1) + np.asarray(x.shape) < 0).any():
+            raise ValueError(f"pad(): negative pad widths {pad_width!r} crop more than the shape {x.shape} holds")
+        x = getitem(x, tuple(slice(-int(a), n + int(b)) for (a, b), n in zip(pairs.clip(max=0), x.shape)))
+        pairs = pairs.clip(min=0)
+        if not pairs.any():
+            return x
     pw = tuple((int(a), int(b)) for a, b in pairs)
     return apply(ops.pad, (x,), {"pad_width": pw, "value": value})
 

@@ -86,9 +86,17 @@ def _power_slope(x: Any, y: Any) -> Any:
     return y * x ** (y - 1)
 
 
+def _powc(x: Any, p: Any) -> Any:
+    if p == 2:
+        return x * x
+    if type(p) is float and x.dtype.kind != "f":  # int tensor ** float: the default float, as PyTorch
+        x = x.astype(get_default_dtype())
+    return x**p
+
+
 powc = Op(  # x ** p for a Python number p
     "pow",
-    lambda x, p: x * x if p == 2 else x**p,
+    _powc,
     lambda g, ans, x, p: g * (2 * x if p == 2 else p * x ** (p - 1) if p != 0 else 0 * x),  # x**0: 0, not 0/0
     saves="inputs",
 )
@@ -801,17 +809,30 @@ def _einsum(*xs: np.ndarray, subscripts: str) -> np.ndarray:
 
 def _einsum_vjp(i: int, g: Any, ans: Any, *xs: Any, subscripts: str) -> Any:
     ins, out = parse_einsum(subscripts, [x.shape for x in xs])
-    target = ins[i]
-    if len(set(target)) != len(target):
-        raise NotImplementedError(f"einsum: no gradient for repeated subscripts in one operand ({target!r})")
+    target, x = ins[i], xs[i]
+    unique = "".join(dict.fromkeys(target))  # a letter repeated in the operand ("ii": its diagonal) once
+    size = {c: x.shape[k] for k, c in enumerate(target)}
     others = [s for j, s in enumerate(ins) if j != i]
-    present = "".join(c for c in target if c in out or any(c in s for s in others))
+    present = "".join(c for c in unique if c in out or any(c in s for s in others))
     spec = ",".join([out] + others) + "->" + present
     grad = einsum(g, *(x for j, x in enumerate(xs) if j != i), subscripts=spec)
-    x = xs[i]
-    if present != target:  # letters summed only inside operand i: broadcast back
-        grad = reshape(grad, shape=tuple(x.shape[k] if c in present else 1 for k, c in enumerate(target)))
-        grad = expand(grad, shape=x.shape)
+    if present != unique:  # letters summed only inside operand i: broadcast back
+        grad = reshape(grad, shape=tuple(size[c] if c in present else 1 for c in unique))
+        grad = expand(grad, shape=tuple(size[c] for c in unique))
+    if unique != target:  # place it on the diagonal: each repeat renamed, tied to its letter by an identity
+        used = "".join(ins) + out
+        spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used)
+        seen, renamed, eyes = set(), "", []
+        for c in target:
+            if c in seen:
+                r = next(spare)
+                renamed += r
+                eyes.append((c + r, np.eye(size[c], dtype=_raw(g).dtype)))
+            else:
+                seen.add(c)
+                renamed += c
+        spec = ",".join([unique] + [s for s, _ in eyes]) + "->" + renamed
+        grad = einsum(grad, *(e for _, e in eyes), subscripts=spec)
     return grad
 
 
@@ -1009,3 +1030,50 @@ layer_norm = Op(
     saves="inputs",
     residual=True,
 )
+
+
+def _svdvals_vjp(g: Any, ans: Any, x: Any) -> Any:
+    """``u diag(g) v^T`` (distinct singular values). Its own derivative would need the derivatives
+    of u and v, which are not implemented: refused under create_graph rather than left out."""
+    if isinstance(g, Tensor):
+        raise NotImplementedError(
+            "svdvals (matrix norms 2, -2, 'nuc'): no second derivatives; use 'fro' or a vector norm "
+            "where create_graph=True is needed"
+        )
+    u, _, vh = np.linalg.svd(x, full_matrices=False)
+    return np.einsum("...ik,...k,...kj->...ij", u, g, vh)
+
+
+# svdvals: the singular values of the last two dims (matrix norms 2, -2, 'nuc'); no composition
+# of the ops above computes them. First order only.
+svdvals = Op("svdvals", lambda x: np.linalg.svd(x, compute_uv=False), _svdvals_vjp)
+
+
+def _logcumsumexp_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
+    """``grad_i = sum_{j >= i} g_j exp(x_i - out_j)``, computed from the end as
+    ``T_i = g_i + exp(out_i - out_{i+1}) T_{i+1}``, ``grad_i = exp(x_i - out_i) T_i``: every
+    exponent is <= 0 (``out`` only grows), so nothing overflows whatever the range of ``x``.
+    A loop over ``axis`` (the recurrence is not a cumulative sum); each step is recorded under
+    create_graph, so higher derivatives follow."""
+
+    def at(v: Any, i: int) -> Any:
+        return getitem(v, index=_along(axis, i))
+
+    def safe(d: Any) -> Any:  # -inf - (-inf) (a prefix of -inf): no contribution
+        bad = np.isnan(np.asarray(_raw(d)))
+        return where(-np.inf, d, cond=bad) if bad.any() else d
+
+    n = x.shape[axis]
+    pieces: list[Any] = [None] * n
+    t = None
+    with np.errstate(invalid="ignore"):
+        for i in reversed(range(n)):
+            gi, oi = at(g, i), at(ans, i)
+            t = gi if t is None else gi + exp(safe(oi - at(ans, i + 1))) * t
+            pieces[i] = exp(safe(at(x, i) - oi)) * t
+    return stack(*pieces, axis=axis)
+
+
+# logcumsumexp: log(cumsum(exp(x))) underflows to -inf wherever a running sum starts far below
+# the slice's largest value; np.logaddexp.accumulate is exact at any range, and so is the rule.
+logcumsumexp = Op("logcumsumexp", lambda x, axis: np.logaddexp.accumulate(x, axis=axis), _logcumsumexp_vjp)

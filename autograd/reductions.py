@@ -101,15 +101,12 @@ def matrix_norm(x: Any, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool =
 
 
 def _singular_values(x: Tensor, r: int, c: int) -> Tensor:
-    """Singular values (last dim, descending) of the matrices over dims ``r``, ``c``, differentiable:
-    ``s_i = u_i^T X v_i`` with ``u``, ``v`` from NumPy's SVD held constant (the first-order
-    derivative of a simple singular value)."""
-    from .functional import einsum, permute
+    """Singular values (last dim, descending) of the matrices over dims ``r``, ``c`` (first-order
+    differentiable: see ``ops.svdvals``)."""
+    from .functional import permute
 
     rest = [i for i in range(x.ndim) if i not in (r, c)]
-    m = permute(x, tuple(rest) + (r, c))
-    u, _, vh = np.linalg.svd(m._data, full_matrices=False)
-    return einsum("...ik,...ij,...kj->...k", u, m, vh.swapaxes(-1, -2).conj())
+    return apply(ops.svdvals, (permute(x, tuple(rest) + (r, c)),))
 
 
 def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -166,20 +163,19 @@ def cumprod(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
     return out.to(np.int64) if out.dtype.kind in "iu" and out.dtype != np.int64 else out
 
 
-def _cum_extreme(x: Any, dim: int, fn: str, better: Any) -> values_indices:
+def _cum_extreme(x: Any, dim: int, fn: str, running: Any) -> values_indices:
     x = as_tensor(x)
     d = _scan_dim(x, dim, fn)
     if x.ndim == 0:
         return values_indices(x * 1 if x.dtype.kind == "f" else x, _wrap(np.int64(0), None, False))
-    xd = np.moveaxis(x._data, d, -1)
-    idx = np.zeros(xd.shape, np.int64)
-    best = xd[..., :1].copy() if xd.shape[-1] else xd[..., :0]
-    for i in range(1, xd.shape[-1]):  # ties and NaN go to the later index, as PyTorch
-        col = xd[..., i : i + 1]
-        take = better(col, best) | (col == best) | np.isnan(col)
-        best = np.where(take, col, best)
-        idx[..., i : i + 1] = np.where(take, i, idx[..., i - 1 : i])
-    idx = np.moveaxis(idx, -1, d)
+    xd = x._data
+    best = running.accumulate(xd, axis=d)  # (NaN propagates, as PyTorch's)
+    hits = xd == best
+    if xd.dtype.kind == "f":
+        hits |= np.isnan(xd)
+    positions = np.arange(xd.shape[d]).reshape((-1,) + (1,) * (xd.ndim - d - 1))
+    # the last position so far whose value is the running extreme: ties go to the later index, as PyTorch
+    idx = np.maximum.accumulate(np.where(hits, positions, 0), axis=d).astype(np.int64)
     return values_indices(gather(x, d, idx), _wrap(idx, None, False))
 
 
@@ -189,19 +185,20 @@ def cummax(x: Any, dim: int) -> values_indices:
     >>> cummax(Tensor([1.0, 3.0, 2.0]), 0).values
     tensor([1., 3., 3.])
     """
-    return _cum_extreme(x, dim, "cummax", np.greater)
+    return _cum_extreme(x, dim, "cummax", np.maximum)
 
 
 def cummin(x: Any, dim: int) -> values_indices:
-    """Running minimum along ``dim`` and where it was found: ``(values, indices)``."""
-    return _cum_extreme(x, dim, "cummin", np.less)
+    """Running minimum along ``dim`` and where it was found: ``(values, indices)``.
+
+    >>> cummin(Tensor([3.0, 1.0, 2.0]), 0).indices
+    tensor([0, 1, 1])
+    """
+    return _cum_extreme(x, dim, "cummin", np.minimum)
 
 
 def logcumsumexp(x: Any, dim: int) -> Tensor:
-    """``log(cumsum(exp(x)))`` along ``dim``, shifted by each slice's maximum against overflow.
-
-    (A running sum that starts more than ~700 (float64; float32: ~87) below the slice's maximum
-    underflows to ``-inf`` at those first positions.)
+    """``log(cumsum(exp(x)))`` along ``dim``, exact at any magnitude (a primitive).
 
     >>> logcumsumexp(Tensor([0.0, 0.0]), 0)
     tensor([0.0000, 0.6931])
@@ -209,12 +206,8 @@ def logcumsumexp(x: Any, dim: int) -> Tensor:
     x = _floating(as_tensor(x), "logcumsumexp")
     d = _scan_dim(x, dim, "logcumsumexp")
     if x.ndim == 0:
-        return x * 1
-    if x.shape[d] == 0:
-        return x * 1
-    m = np.max(x._data, axis=d, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    return apply1(ops.log, cumsum(apply1(ops.exp, x - m), d)) + m
+        return apply(ops.logcumsumexp, (x.reshape(1),), {"axis": 0}).reshape(())
+    return apply(ops.logcumsumexp, (x,), {"axis": d})
 
 
 # ============================================================ logical reductions
@@ -234,7 +227,11 @@ def any(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def all(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Whether every element (over ``dim``) is non-zero (bool, no gradient)."""
+    """Whether every element (over ``dim``) is non-zero (bool, no gradient).
+
+    >>> all(Tensor([[1.0, 0.0], [2.0, 3.0]]), dim=1)
+    tensor([False,  True])
+    """
     return _bool_reduce(np.all, "all", x, dim, keepdim)
 
 
@@ -331,7 +328,11 @@ def sort(x: Any, dim: int = -1, descending: bool = False, stable: bool = False) 
 
 
 def argsort(x: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    """The indices that sort ``x`` along ``dim`` (int64)."""
+    """The indices that sort ``x`` along ``dim`` (int64).
+
+    >>> argsort(Tensor([3.0, 1.0, 2.0]), descending=True)
+    tensor([0, 2, 1])
+    """
     return sort(x, dim, descending, stable).indices
 
 
@@ -353,7 +354,9 @@ def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = Tru
 
 
 def kthvalue(x: Any, k: int, dim: int = -1, keepdim: bool = False) -> values_indices:
-    """The ``k``-th smallest value (1-based) along ``dim`` and its index.
+    """The ``k``-th smallest value (1-based) along ``dim`` and its index. Among equal values the
+    index is that of the stable sort (PyTorch leaves which one unspecified, and its quickselect
+    may pick another).
 
     >>> kthvalue(Tensor([3.0, 1.0, 2.0]), 2)
     values_indices(values=tensor(2.), indices=tensor(2))
@@ -380,8 +383,8 @@ def median(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     x = as_tensor(x)
     if dim is None:
         flat = x.reshape(-1)
-        if flat.shape[0] == 0:
-            raise IndexError("median(): the input is empty (PyTorch returns nan; there is no element to pick)")
+        if flat.shape[0] == 0:  # nan, as PyTorch
+            return sum(_floating(flat, "median")) * np.nan
         return median(flat, 0).values
     d = _scan_dim(x, dim, "median")
     n = x.shape[d] if x.ndim else 1
@@ -431,10 +434,15 @@ def mode(x: Any, dim: int = -1, keepdim: bool = False) -> values_indices:
         raise IndexError(f"mode(): dim {d} of shape {x.shape} is empty")
     xd = np.moveaxis(x._data, d, -1)
     flat = xd.reshape(-1, n)
-    picks = np.empty(len(flat), np.int64)
-    for r, row in enumerate(flat):
-        values, counts = np.unique(row, return_counts=True)
-        best = values[np.argmax(counts)]  # np.unique sorts: the smallest of the most frequent
-        picks[r] = n - 1 - np.argmax(row[::-1] == best)
+    rows = np.arange(len(flat))[:, None]
+    ordered = np.sort(flat, axis=1)
+    starts = np.ones(ordered.shape, bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    run = np.cumsum(starts, axis=1) - 1  # which run of equal values each sorted element is in
+    counts = np.zeros(ordered.shape, np.int64)
+    np.add.at(counts, (rows, run), 1)
+    best_run = counts.argmax(axis=1)[:, None]  # the first longest run: the smallest most frequent value
+    best = ordered[rows[:, 0], (run == best_run).argmax(axis=1)]
+    picks = n - 1 - (flat[:, ::-1] == best[:, None]).argmax(axis=1)  # its last occurrence
     idx = np.moveaxis(picks.reshape(xd.shape[:-1] + (1,)), -1, d)
     return _pick(x, d, idx, keepdim)

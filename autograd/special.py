@@ -4,8 +4,8 @@
 1993, freely distributable): a rational approximation of ``(erf(x) - x) / x`` on
 ``|x| < 0.84375``, of ``erf(x) - c`` around 1 on ``[0.84375, 1.25)``, and of
 ``log(x * erfc(x)) + x^2`` in ``1 / x^2`` beyond (two ranges), each accurate to under an
-ulp in float64. Each range is evaluated on the whole array and the right one picked: four
-polynomial evaluations cost less than the bookkeeping of splitting the array.
+ulp in float64. The small range is evaluated on the whole array (GELU's inputs mostly lie
+there), the others only on the elements beyond it.
 """
 
 from __future__ import annotations
@@ -49,26 +49,42 @@ def _poly(z: np.ndarray, coeffs: tuple) -> np.ndarray:
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise.
 
-    Computed in float64 and returned in ``x``'s floating dtype (integers: float64).
+    float64 (and integers) are computed in float64, other floating dtypes in float32 (a few ulp
+    of float32), and returned in ``x``'s floating dtype (integers: float64).
 
     >>> erf(np.array([0.0, 0.5, 1.0, 3.0])).round(8).tolist()
     [0.0, 0.52049988, 0.84270079, 0.99997791]
     """
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    v = x.astype(np.float64)
+    work = np.float64 if dtype == np.float64 else np.float32
+    v = np.atleast_1d(x).astype(work)
     a = np.abs(v)
-    with np.errstate(all="ignore"):  # each range is evaluated everywhere, overflowing outside its own
-        z = v * v
-        small = v + v * (_poly(z, _PP) / _poly(z, _QQ))
-        s = a - 1.0
-        near_one = np.copysign(_ERX + _poly(s, _PA) / _poly(s, _QA), v)
-        w = 1.0 / z
-        tail = np.where(a < 1 / 0.35, _poly(w, _RA) / _poly(w, _SA), _poly(w, _RB) / _poly(w, _SB))
-        a32 = a.astype(np.float32).astype(np.float64)  # exp(-x^2) split as fdlibm does, for accuracy
-        r = np.exp(-a32 * a32 - 0.5625) * np.exp((a32 - a) * (a32 + a) + tail)
-        large = np.copysign(1.0 - r / a, v)
-    out = np.where(a < 0.84375, small, np.where(a < 1.25, near_one, np.where(a < 6, large, np.sign(v))))
-    out = np.where(np.isnan(v), np.nan, out)
-    out = out.astype(dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # (inf: the small range's formula gives nan, replaced)
+        out = _erf_small(v)  # GELU's inputs are mostly in this range: computed everywhere, the rest replaced
+    big = a >= 0.84375
+    if big.any():
+        b, sign = a[big], np.sign(v[big])
+        with np.errstate(over="ignore", invalid="ignore"):
+            s1 = b - 1
+            near_one = _ERX + _poly(s1, _PA) / _poly(s1, _QA)
+            far = 1 - _erfc_tail(np.minimum(b, 6))
+        out[big] = sign * np.where(b < 1.25, near_one, np.where(b < 6, far, 1))  # (NaN: sign is NaN)
+    out = out.reshape(x.shape).astype(dtype, copy=False)
     return out[()] if out.ndim == 0 else out  # 0-d: a NumPy scalar, as graphgrad keeps them
+
+
+def _erf_small(v: np.ndarray) -> np.ndarray:
+    z = v * v
+    return v + v * (_poly(z, _PP) / _poly(z, _QQ))
+
+
+def _erfc_tail(a: np.ndarray) -> np.ndarray:
+    """``erfc(a) = exp(-a^2 - 0.5625 + R(1/a^2) / S(1/a^2)) / a`` for ``1.25 <= a <= 6``."""
+    w = 1 / (a * a)
+    mid = a < 1 / 0.35
+    tail = np.where(mid, _poly(w, _RA) / _poly(w, _SA), _poly(w, _RB) / _poly(w, _SB))
+    if a.dtype == np.float64:  # exp(-a^2) with a split as fdlibm does: a^2 rounded would cost digits
+        a32 = a.astype(np.float32).astype(np.float64)
+        return np.exp(-a32 * a32 - 0.5625) * np.exp((a32 - a) * (a32 + a) + tail) / a
+    return np.exp(-a * a - 0.5625 + tail) / a

@@ -152,7 +152,7 @@ def test_every_builtin_primitive_passes_first_and_second_order(name):
     ok, e1, e2, n_cases, problem = cases.check_op(name, seed=0)
     assert ok, problem
     assert n_cases >= 1
-    assert e1 < 1e-4 and e2 < 1e-3
+    assert e1 < 1e-4 and (e2 < 1e-3 if name not in cases.FIRST_ORDER_ONLY else e2 is None)
 
 
 def test_self_test_has_a_case_for_every_primitive():

@@ -203,6 +203,8 @@ def test_max_min_with_a_dim_return_values_and_indices_and_send_the_gradient_to_t
     values, indices = ag.min(Tensor(np.array(rows)), dim=0, keepdim=True)
     assert values.shape == (1, 3) and indices.tolist() == [[1, 0, 0]]
     np.testing.assert_allclose(_grad(lambda x: x.max(1).values * Tensor([1.0, 2.0]), rows), [[1, 0, 0], [0, 2, 0]])
+    assert ag.max(Tensor([1.0, 5.0]), Tensor([3.0, 2.0])).tolist() == [3.0, 5.0]
+    assert Tensor([1.0, 5.0]).min(Tensor([3.0, 2.0])).tolist() == [1.0, 2.0]
 
 
 def test_maximum_minimum_ties_share_the_gradient_equally():
@@ -267,7 +269,6 @@ def test_var_std_default_is_unbiased():
     np.testing.assert_allclose(x.grad.data, 2 * (a - a.mean()) / (a.size - 1))
 
 
-@pytest.mark.xfail(strict=True, reason="einsum has no gradient for a repeated subscript in one operand (trace)")
 def test_einsum_trace_gradient():
     a = np.arange(9.0).reshape(3, 3)
     x = Tensor(a, requires_grad=True)
@@ -275,3 +276,14 @@ def test_einsum_trace_gradient():
     np.testing.assert_allclose(y.item(), np.trace(a))
     y.backward()
     np.testing.assert_allclose(x.grad.data, np.eye(3))
+
+
+@pytest.mark.parametrize(
+    "spec, shapes",
+    [("ii->i", [(3, 3)]), ("iij->j", [(2, 2, 3)]), ("ii,i->i", [(3, 3), (3,)]), ("iji->ij", [(2, 3, 2)]),
+     ("...ii->...i", [(2, 3, 3)]), ("iii->", [(2, 2, 2)])],
+)  # fmt: skip
+def test_einsum_with_a_repeated_subscript_has_first_and_second_derivatives(spec, shapes, rng):
+    xs = [Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    ag.gradcheck(lambda *t: ag.einsum(spec, *t), xs)
+    ag.gradgradcheck(lambda *t: ag.einsum(spec, *t), xs)

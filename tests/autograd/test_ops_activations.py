@@ -74,9 +74,16 @@ def test_gradcheck(case):
 
 @pytest.mark.parametrize(
     "name, points",
-    [("hardswish", [-3.0, 3.0]), ("hardsigmoid", [-3.0, 3.0]), ("hardtanh", [-1.0, 1.0]), ("relu6", [0.0, 6.0]),
-     ("elu", [0.0]), ("celu", [0.0]), ("selu", [0.0])],
-)  # fmt: skip
+    [
+        ("hardswish", [-3.0, 3.0]),
+        ("hardsigmoid", [-3.0, 3.0]),
+        ("hardtanh", [-1.0, 1.0]),
+        ("relu6", [0.0, 6.0]),
+        ("elu", [0.0]),
+        ("celu", [0.0]),
+        ("selu", [0.0]),
+    ],
+)
 def test_gradient_at_the_kinks_is_pytorchs(name, points):
     torch = pytest.importorskip("torch")
     x = ag.Tensor(np.array(points), requires_grad=True)
@@ -110,3 +117,18 @@ def test_float32_stays_float32_and_integers_are_refused():
 def test_gelu_rejects_an_unknown_approximation():
     with pytest.raises(ValueError, match="approximate"):
         ag.gelu(ag.Tensor([1.0]), approximate="fast")
+
+
+def test_erf_is_accurate_to_an_ulp_against_the_standard_library():
+    import math
+
+    x = np.concatenate([np.linspace(-7, 7, 2801), [0.0, 1e-300, -1e-20, 0.84375, 1.25, 1 / 0.35, 6.0]])
+    ref = np.array([math.erf(v) for v in x])
+    np.testing.assert_allclose(ag.erf(ag.Tensor(x)).data, ref, rtol=3e-16, atol=3e-16)
+    x32 = x.astype(np.float32)
+    ref32 = np.array([math.erf(float(v)) for v in x32])
+    out32 = ag.erf(ag.Tensor(x32)).data
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, ref32, rtol=3e-7, atol=1e-30)
+    special = ag.erf(ag.Tensor(np.array([np.inf, -np.inf, np.nan]))).data
+    assert special[0] == 1 and special[1] == -1 and np.isnan(special[2])
