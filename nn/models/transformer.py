@@ -25,7 +25,7 @@ class CharTransformer(Module):
     width ``dim_feedforward``, 4 x ``d_model`` by default, each with ``LayerNorm`` and a residual
     connection) -> a final ``LayerNorm`` (``norm``) -> ``head`` (Linear to the vocabulary).
     The GELU is the tanh approximation (as GPT-2's): a few elementwise ops, where the exact one
-    needs ``erf``, many times slower in NumPy. Embeddings and the head start from N(0, 0.02)
+    needs ``erf``, about five times slower in NumPy. Embeddings and the head start from N(0, 0.02)
     (GPT-2's choice), the blocks from PyTorch's init.
 
     Same call convention as ``CharLM``: ``forward(tokens, state=None)`` takes int token ids
