@@ -315,6 +315,15 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
     ],
     "erf": _unary(ops.erf, lambda rng, s: 1.5 * rng.standard_normal(s)),
     "expm1": _unary(ops.expm1),
+    "gelu_tanh": _unary(ops.gelu_tanh, lambda rng, s: 2 * rng.standard_normal(s)),
+    "layer_norm": lambda rng: [
+        (
+            f"x {xs}, axes {axes}",
+            _prim(ops.layer_norm, axes=axes, eps=1e-5),
+            (_t(rng.standard_normal(xs)), _t(rng.standard_normal(ws)), _t(rng.standard_normal(ws))),
+        )
+        for xs, ws, axes in (((3, 4), (4,), (1,)), ((2, 3, 4), (3, 4), (1, 2)))
+    ],
     "vector_norm": lambda rng: [
         (f"ord {o}, axis {a}", _prim(ops.vector_norm, ord=o, axis=a, keepdims=k), (_t(_away(rng, (3, 4))),))
         for o, a, k in ((2.0, None, False), (2.0, (1,), True), (3.0, (0,), False), (1.5, (0, 1), False))

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .text import CharLM
+from .transformer import CharTransformer
 from .vision import (
     DenseBlock,
     Inception,
@@ -38,6 +39,7 @@ __all__ = [
     "lenet", "mlp", "nin", "nin_block", "resnet", "transition", "vgg", "vgg_block", "REGISTRY", "Example",
     "example",
 ]  # fmt: skip
+__all__ += ["CharTransformer"]
 
 
 @dataclass
@@ -89,6 +91,20 @@ def _char_lm(cell: str, steps: int = 8, batch: int = 4, vocab: int = 65) -> Call
     return make
 
 
+def _char_transformer(steps: int = 8, batch: int = 4, vocab: int = 65) -> Callable[[], Example]:
+    def make() -> Example:
+        from autograd import Tensor
+
+        from ..loss import CrossEntropyLoss
+
+        rng = np.random.default_rng(0)
+        tokens = rng.integers(0, vocab, (steps + 1, batch))
+        model = CharTransformer(vocab, d_model=32, nhead=4, num_layers=2, max_len=16)
+        return Example(model, CrossEntropyLoss(), Tensor(tokens[:-1]), Tensor(tokens[1:].reshape(-1)))
+
+    return make
+
+
 REGISTRY: dict[str, Callable[[], Example]] = {
     "mlp": _vision(lambda: mlp()),
     "deep_sigmoid": _vision(lambda: deep_sigmoid_mlp()),
@@ -102,6 +118,7 @@ REGISTRY: dict[str, Callable[[], Example]] = {
     "rnn_lm": _char_lm("rnn"),
     "gru_lm": _char_lm("gru"),
     "lstm_lm": _char_lm("lstm"),
+    "transformer": _char_transformer(),
 }
 
 

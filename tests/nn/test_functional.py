@@ -16,11 +16,21 @@ FUNCTIONAL = [
     "absolute_rectifier", "maxout", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
 ]  # fmt: skip
+FUNCTIONAL += [
+    "conv1d", "conv_transpose2d", "max_unpool2d", "layer_norm", "group_norm", "scaled_dot_product_attention", "gelu",
+    "silu", "elu", "celu", "selu", "mish", "hardswish", "hardsigmoid", "hardtanh", "relu6", "softsign", "logsigmoid",
+    "softmin", "normalize", "pad", "interpolate",
+]  # fmt: skip
 MODULES = [
     "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
     "Dropout", "Flatten", "Embedding", "Identity", "ReLU", "LeakyReLU", "PReLU", "Sigmoid", "Tanh", "Softmax",
     "LogSoftmax", "Softplus", "AbsoluteRectifier", "Maxout", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
     "BCELoss", "BCEWithLogitsLoss",
+]  # fmt: skip
+MODULES += [
+    "Conv1d", "ConvTranspose2d", "MaxUnpool2d", "LayerNorm", "GroupNorm", "MultiheadAttention",
+    "TransformerEncoderLayer", "TransformerEncoder", "GELU", "SiLU", "ELU", "CELU", "SELU", "Mish", "Hardswish",
+    "Hardsigmoid", "Hardtanh", "ReLU6", "Softsign", "LogSigmoid", "Softmin", "Upsample",
 ]  # fmt: skip
 
 
