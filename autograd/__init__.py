@@ -9,7 +9,7 @@
 (4.3891, 2.0)
 """
 
-from . import allocator
+from . import allocator  # noqa: F401  (opt-in malloc tuning: autograd.allocator.keep_freed_memory())
 
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
 from . import ops
@@ -84,7 +84,6 @@ from .random import manual_seed
 from .recording import apply, mark_modified
 
 tensor = Tensor
-allocator.configure_from_env()  # keep freed memory for reuse (glibc); GRAPHGRAD_MALLOC=system opts out
 
 __all__ = [
     "Tensor", "tensor", "Parameter", "apply", "mark_modified", "Function", "FunctionCtx", "Node", "Op", "ops",
