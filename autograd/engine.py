@@ -133,9 +133,9 @@ def _sweep(roots: list, seeds: list, retain_graph: bool, create_graph: bool, tar
     previous = graph._set_grad_enabled(create_graph)
     # Under create_graph the rules record ops: anomaly mode checks each rule's result (naming
     # the op being differentiated), not the forward of every op inside the rule.
-    anomaly = graph._set_anomaly(False) if create_graph and graph.ANOMALY else None
+    anomaly = graph._set_anomaly(False) if create_graph and graph.anomaly_enabled() else None
     try:
-        _sweep_inner(roots, seeds, retain_graph, create_graph, targets, anomaly is not None or graph.ANOMALY)
+        _sweep_inner(roots, seeds, retain_graph, create_graph, targets, anomaly is not None or graph.anomaly_enabled())
     finally:
         graph._set_grad_enabled(previous)
         if anomaly is not None:
@@ -161,7 +161,7 @@ def _sweep_inner(
     owned: set[int] = set()
 
     pop, push, node_type, ndarray = heappop, heappush, Node, _ndarray  # locals: this loop is the hot path
-    keep_upto = sys.maxsize if graph.RECORD_GRADS else graph.KEEP_GRADS_UPTO  # node.grad: what drawings show
+    keep_upto = sys.maxsize if graph.recording_gradients() else graph.KEEP_GRADS_UPTO  # node.grad: what drawings show
     while heap:
         node = pop(heap)[1]
         g = pending.pop(node)

@@ -108,7 +108,7 @@ class FunctionOp(Op):
         return self._cache[1][i]
 
     def _run_backward(self, g: Any, args: tuple) -> tuple:
-        create_graph = graph.GRAD_ENABLED
+        create_graph = graph.grad_enabled()
         slots = g.grads if isinstance(g, Slot) else {0: g}
         grads_out = []
         for j, shape in enumerate(self.output_shapes):
@@ -199,9 +199,9 @@ class Function:
         single = not isinstance(result, tuple)
         outputs = [r if isinstance(r, Tensor) else Tensor(r) for r in ((result,) if single else result)]
         for t in outputs:
-            if graph.ANOMALY:
+            if graph.anomaly_enabled():
                 _check_finite(t._data, Op(cls.__name__, None), "forward", None)
-        if not (any(needs) and graph.GRAD_ENABLED):
+        if not (any(needs) and graph.grad_enabled()):
             return outputs[0] if single else tuple(outputs)
 
         saved_ids = {id(t): j for j, t in enumerate(outputs)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -506,6 +507,7 @@ def unbind(x: Any, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 _SELECT: list[Select] = []  # the per-output pass-through ops, shared by every multi-output node
+_SELECT_LOCK = threading.Lock()
 
 
 def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
@@ -518,11 +520,12 @@ def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
     if x._base is not None:
         _check_fresh(x)
     pieces = op.forward(raw, **params)
-    if x.requires_grad and graph.GRAD_ENABLED:
+    if x.requires_grad and graph.grad_enabled():
         node = Node(op, (x._node or x,), (x,), (raw,), params, None)
         node._meta, node.multi_output = ((), None), True
-        while len(_SELECT) < len(pieces):
-            _SELECT.append(Select(len(_SELECT)))
+        if len(_SELECT) < len(pieces):
+            with _SELECT_LOCK:  # (two threads growing it at once would misnumber it)
+                _SELECT.extend(Select(j) for j in range(len(_SELECT), len(pieces)))
         parents, none = (node,), (None,)
         outs = []
         for j, p in enumerate(pieces):

@@ -15,6 +15,7 @@ import itertools
 import os
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -24,38 +25,60 @@ from . import blas
 _ndarray = np.ndarray
 
 # --------------------------------------------------------------------------- state
-# Plain module globals: they are read on every recorded op, so they must be cheap.
-GRAD_ENABLED = True  # flipped by no_grad / enable_grad
-ANOMALY = False  # detect_anomaly(): check every output and gradient for NaN/inf
-TRACE = False  # record the user's source line on every node (anomaly, gradcheck)
-INPLACE_EPOCH = 0  # bumped by every in-place write to a Tensor
-SCOPE: Any = ()  # a Scope: the nn.Modules whose forward is running, outermost first (() outside any)
-RECORD_GRADS = False  # record_gradients(): every node keeps its output gradient after backward
-KEEP_GRADS_UPTO = 4096  # otherwise only gradients this small are kept (for drawings)
+# The recording switches. Each thread has its own (as PyTorch's grad mode), so a thread inside
+# no_grad(), or running backward or an optimizer step, never changes what another thread
+# records. Each switch is a ContextVar: per thread (and per asyncio task), and its get() costs
+# about as much as reading a module global, which matters because every recorded op reads them.
+# The values are immutable (bools, Scopes): a thread that never set a switch sees its default.
+_GRAD_ENABLED = ContextVar("graphgrad.grad_enabled", default=True)  # no_grad / enable_grad
+_ANOMALY = ContextVar("graphgrad.anomaly", default=False)  # detect_anomaly(): check outputs and gradients
+_TRACE = ContextVar("graphgrad.trace", default=False)  # record the user's source line on every node
+_SCOPE: ContextVar[Any] = ContextVar("graphgrad.scope", default=())  # a Scope: modules running, outermost first
+_RECORD_GRADS = ContextVar("graphgrad.record_grads", default=False)  # every node keeps its output gradient
+_SWITCHES = (_GRAD_ENABLED, _ANOMALY, _TRACE, _SCOPE, _RECORD_GRADS)
+
+# Readers (bound methods: one call each).
+grad_enabled = _GRAD_ENABLED.get
+anomaly_enabled = _ANOMALY.get
+tracing = _TRACE.get
+current_scope = _SCOPE.get
+recording_gradients = _RECORD_GRADS.get
+
+# Whether any thread ever turned anomaly mode or tracing on: until then the per-op code skips
+# reading those two switches (debugging tools; every op would otherwise pay for two reads).
+DEBUG_USED = False
+
+KEEP_GRADS_UPTO = 4096  # outside record_gradients() only gradients this small are kept (for drawings)
+INPLACE_EPOCH = 0  # bumped by every in-place write to a Tensor (process-wide: tensors are shared)
 _next_seq = itertools.count().__next__
 
 
 def _set_grad_enabled(mode: bool) -> bool:
-    global GRAD_ENABLED
-    previous, GRAD_ENABLED = GRAD_ENABLED, bool(mode)
+    """Set this thread's grad mode; returns the previous one."""
+    previous = _GRAD_ENABLED.get()
+    _GRAD_ENABLED.set(bool(mode))
     return previous
 
 
 def _set_anomaly(mode: bool) -> tuple[bool, bool]:
-    global ANOMALY, TRACE
-    previous = (ANOMALY, TRACE)
-    ANOMALY = TRACE = bool(mode)
+    global DEBUG_USED
+    DEBUG_USED = DEBUG_USED or bool(mode)
+    previous = (_ANOMALY.get(), _TRACE.get())
+    _ANOMALY.set(bool(mode))
+    _TRACE.set(bool(mode))
     return previous
 
 
 def _restore_anomaly(previous: tuple[bool, bool]) -> None:
-    global ANOMALY, TRACE
-    ANOMALY, TRACE = previous
+    _ANOMALY.set(previous[0])
+    _TRACE.set(previous[1])
 
 
 def _set_trace(mode: bool) -> bool:
-    global TRACE
-    previous, TRACE = TRACE, bool(mode)
+    global DEBUG_USED
+    DEBUG_USED = DEBUG_USED or bool(mode)
+    previous = _TRACE.get()
+    _TRACE.set(bool(mode))
     return previous
 
 
@@ -65,10 +88,22 @@ def _bump_epoch() -> int:
     return INPLACE_EPOCH
 
 
-def _set_scope(scope: tuple) -> tuple:
-    global SCOPE
-    previous, SCOPE = SCOPE, scope
+def _set_scope(scope: Any) -> Any:
+    previous = _SCOPE.get()
+    _SCOPE.set(scope)
     return previous
+
+
+def _switches() -> tuple:
+    """This thread's switches, for :func:`_restore_switches` (the test suite's fixture)."""
+    return tuple(v.get() for v in _SWITCHES)
+
+
+def _restore_switches(values: tuple) -> None:
+    global DEBUG_USED
+    DEBUG_USED = DEBUG_USED or bool(values[1] or values[2])
+    for var, value in zip(_SWITCHES, values):
+        var.set(value)
 
 
 class Scope:
@@ -134,12 +169,11 @@ class record_gradients:
         self.enabled = enabled
 
     def __enter__(self) -> None:
-        global RECORD_GRADS
-        self.previous, RECORD_GRADS = RECORD_GRADS, self.enabled
+        self.previous = _RECORD_GRADS.get()
+        _RECORD_GRADS.set(self.enabled)
 
     def __exit__(self, *exc: object) -> None:
-        global RECORD_GRADS
-        RECORD_GRADS = self.previous
+        _RECORD_GRADS.set(self.previous)
 
 
 class module_scope:
@@ -151,6 +185,10 @@ class module_scope:
 
     >>> with module_scope("encoder"):
     ...     pass
+
+    ``enter(owner)`` and ``exit(previous)`` do the same as two plain calls, for code that runs
+    on every module call (``nn.Module.__call__``): ``previous = module_scope.enter(self)``, then
+    ``module_scope.exit(previous)`` in a ``finally``.
     """
 
     __slots__ = ("owner", "previous")
@@ -159,10 +197,21 @@ class module_scope:
         self.owner = owner
 
     def __enter__(self) -> None:
-        self.previous = _set_scope(Scope(self.owner, SCOPE))
+        self.previous = module_scope.enter(self.owner)
 
-    def __exit__(self, *exc: object) -> None:
-        _set_scope(self.previous)
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        _SCOPE.set(self.previous)
+
+    @staticmethod
+    def enter(owner: Any) -> Any:
+        """Enter ``owner``'s scope in this thread; returns the scope that :meth:`exit` restores."""
+        previous = _SCOPE.get()
+        scope = _new(Scope)  # (cheaper than calling the class)
+        scope.owner, scope.parent, scope._modules = owner, previous, None
+        _SCOPE.set(scope)
+        return previous
+
+    exit = staticmethod(_SCOPE.set)  # (set, not reset with a token: set keeps the fast cached read)
 
 
 # --------------------------------------------------------------------------- source lines
@@ -402,9 +451,9 @@ class Node:
         self.out = out
         self.seq = _next_seq()
         self.epoch = INPLACE_EPOCH
-        self.scope = SCOPE
+        self.scope = current_scope()
         self.grad = None
-        if TRACE:
+        if DEBUG_USED and tracing():
             self.trace = user_frame()
 
     # ---- what the node produced (kept after release, for drawing and errors)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import graph
 from .dtypes import promote
-from .graph import Node, Op, user_frame
+from .graph import Node, Op, anomaly_enabled, grad_enabled, user_frame
 from .tensor import _PY_SCALARS, Tensor
 
 _ndarray = np.ndarray
@@ -37,7 +37,7 @@ def _wrap(data: Any, node: Node | None, requires_grad: bool) -> Tensor:
 
 def _output(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | None, out: Any, record: Any) -> Tensor:
     """Wrap ``out`` in a Tensor; when ``record`` is true its ``grad_fn`` is a new node for this call."""
-    if graph.ANOMALY:
+    if graph.DEBUG_USED and anomaly_enabled():
         _check_finite(out, op, "forward", None)
     t = _new(Tensor)
     t._data = out
@@ -110,7 +110,7 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
         out = op.forward(*raw, **params) if params else op.forward(*raw)
     except (ValueError, IndexError, TypeError) as e:
         raise _op_error(op, raw, e) from None
-    record = needs_grad and graph.GRAD_ENABLED
+    record = needs_grad and grad_enabled()
     if op.residual:
         out, residual = out
         t = _output(op, args, tuple(raw), tuple(parents) if record else (), params, _as_output(out), record)
@@ -129,7 +129,7 @@ def apply1(op: Op, x: Tensor) -> Tensor:
         out = op.forward(xd)
     except (ValueError, TypeError) as e:
         raise _op_error(op, (xd,), e) from None
-    record = x.requires_grad and graph.GRAD_ENABLED
+    record = x.requires_grad and grad_enabled()
     return _output(op, (x,), (xd,), ((x._node or x),) if record else (None,), None, out, record)
 
 
@@ -158,7 +158,7 @@ def apply2(op: Op, x: Any, y: Any) -> Tensor:
         out = op.forward(xd, yd)
     except (ValueError, TypeError) as e:
         raise _op_error(op, (xd, yd), e) from None
-    record = (px is not None or py is not None) and graph.GRAD_ENABLED
+    record = (px is not None or py is not None) and grad_enabled()
     return _output(op, (x, y), (xd, yd), (px, py), None, out, record)
 
 
@@ -237,7 +237,7 @@ def _check_finite(value: Any, op: Op, phase: str, node: Node | None) -> None:
 def _inplace(t: Tensor, op: Op, other: Any, params: dict | None = None) -> Tensor:
     """``t op= other`` (or ``t[index] = other``), writing into t's own array."""
     other_rg = isinstance(other, Tensor) and other.requires_grad
-    if graph.GRAD_ENABLED and (t.requires_grad or other_rg):
+    if grad_enabled() and (t.requires_grad or other_rg):
         if t._node is None and t.requires_grad:
             raise RuntimeError(
                 f"a leaf Tensor that requires grad is being used in an in-place operation ({op.name}); "

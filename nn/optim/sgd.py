@@ -50,11 +50,11 @@ class SGD(Optimizer):
         if group["momentum"] != 0 or group["weight_decay"] != 0:
             return super()._step_group(group, updated)
         # plain SGD, the common case: the same update as _update, without its branches per parameter
-        lr, states = group["lr"], self.state
+        lr, states = float(group["lr"]), self.state  # (a Python float keeps the parameter's dtype)
         for p, data, g in self._with_grads(group):
             if p not in states:
                 states[p] = self._init_state(data, group)
-            data -= np.asarray(lr, data.dtype) * g  # (lr in the parameter's dtype: no float64 temporary)
+            data -= lr * g
             updated.append(p)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -69,4 +69,4 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += g if group["dampening"] == 0 else (1 - group["dampening"]) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        p -= np.asarray(lr, p.dtype) * g
+        p -= float(lr) * g

@@ -22,9 +22,10 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def _restore_record_gradients():
     """``record_gradients`` is a global switch: start each test from the default (off), restore it after."""
-    previous, graph.RECORD_GRADS = graph.RECORD_GRADS, False
+    previous = graph._switches()
+    graph._RECORD_GRADS.set(False)
     yield
-    graph.RECORD_GRADS = previous
+    graph._restore_switches(previous)
 
 
 # =============================================================== allocator
@@ -156,31 +157,31 @@ def test_retain_grad_still_works_for_large_non_leaves():
 
 
 def test_record_gradients_restores_the_previous_setting():
-    assert graph.RECORD_GRADS is False
+    assert graph.recording_gradients() is False
     with ag.record_gradients():
-        assert graph.RECORD_GRADS is True
+        assert graph.recording_gradients() is True
         with ag.record_gradients(False):
-            assert graph.RECORD_GRADS is False
+            assert graph.recording_gradients() is False
             _, h, loss = _tanh_square(5000)
             loss.backward()
             assert h.grad_fn.grad is None
-        assert graph.RECORD_GRADS is True
-    assert graph.RECORD_GRADS is False
+        assert graph.recording_gradients() is True
+    assert graph.recording_gradients() is False
 
 
 def test_record_gradients_restores_the_previous_setting_on_exceptions():
     with pytest.raises(ZeroDivisionError):
         with ag.record_gradients():
             1 / 0  # noqa: B018
-    assert graph.RECORD_GRADS is False
+    assert graph.recording_gradients() is False
     with ag.record_gradients():
         with pytest.raises(RuntimeError, match="second time"):
             with ag.record_gradients(False):
                 _, _, loss = _tanh_square(3)
                 loss.backward()
                 loss.backward()  # the graph was released: raises inside the block
-        assert graph.RECORD_GRADS is True
-    assert graph.RECORD_GRADS is False
+        assert graph.recording_gradients() is True
+    assert graph.recording_gradients() is False
 
 
 def test_draw_grad_flow_points_to_record_gradients_when_gradients_were_dropped():
