@@ -179,7 +179,7 @@ def _sweep_inner(
                 "(or grad()) call if you need to backward through the graph again."
             )
         if node.epoch != epoch:
-            _check_versions(node)
+            _check_versions(node, needed)
         if create_graph:
             data = g._data if isinstance(g, Tensor) else g
             node.grad = data if type(data) is not ndarray or data.size <= keep_upto else None
@@ -377,17 +377,30 @@ def _retain(node: Node, g: Any, create_graph: bool) -> None:
         t._grad = _wrap(_own(g), None, False) if t._grad is None else _wrap(t._grad._data + g, None, False)
 
 
-def _check_versions(node: Node) -> None:
-    """Refuse to differentiate with values that were overwritten in place."""
+def _check_versions(node: Node, needed: set | None) -> None:
+    """Refuse to differentiate with values that were overwritten in place, among those that the
+    rules about to run read (``Op.reads``): a weight updated after the forward does not matter
+    to a backward that only wants the gradient of that weight, as in PyTorch."""
     op = node.op
+    read_inputs: set | range = set()
+    read_output = False
+    for i, parent in enumerate(node.parents):
+        if parent is None or needed is not None and parent not in needed:
+            continue  # this input's rule won't run
+        reads = op.reads[i] if op.reads is not None else None
+        if reads is None:
+            read_inputs, read_output = range(len(node.parents)), True
+            break
+        read_inputs |= reads[0]
+        read_output = read_output or reads[1]
     stale = []
     if op.saves_inputs and node.inputs is not None:
         stale += [
             f"input {i}"
             for i, t in enumerate(node.inputs)
-            if isinstance(t, Tensor) and t._vc is not None and t._vc[0] > node.epoch
+            if i in read_inputs and isinstance(t, Tensor) and t._vc is not None and t._vc[0] > node.epoch
         ]
-    if op.saves_output and node.out_vc is not None and node.out_vc[0] > node.epoch:
+    if read_output and op.saves_output and node.out_vc is not None and node.out_vc[0] > node.epoch:
         stale.append("its output")
     if stale:
         where = f"; the op was created at {node.trace}" if node.trace else ""

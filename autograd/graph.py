@@ -11,6 +11,7 @@ when no gradient flows there.
 
 from __future__ import annotations
 
+import dis
 import itertools
 import os
 import sys
@@ -255,8 +256,10 @@ class Op:
     ops with a variable number of inputs (``cat``, ``stack``, ``einsum``).
 
     ``saves`` says which values the rules read: ``"inputs"``, ``"output"``, both
-    (the default) or ``""`` (shapes only). Only those are checked for in-place
-    modification before the rules run. ``view=True`` marks ops whose output may
+    (the default) or ``""`` (shapes only). Within that, each rule's own code tells which
+    inputs and whether the output it reads (``reads``, see :func:`rule_reads`): before the
+    rules of a node run, only what the rules that will run read is checked for in-place
+    modification. ``view=True`` marks ops whose output may
     share memory with their first input: when it does, the output shares the input's
     version counter, and once the base is overwritten in place the view can no longer
     be used as an input (its values changed, its recorded history did not).
@@ -273,7 +276,9 @@ class Op:
     in one product (``linear``'s weight, used at every step of a recurrent network).
     """
 
-    __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual", "batched_vjps")
+    __slots__ = (
+        "name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual", "batched_vjps", "reads",
+    )  # fmt: skip
     ctx = None  # user Functions' ops (function.FunctionOp) carry their ctx here
 
     def __init__(
@@ -296,6 +301,11 @@ class Op:
         self.saves_output = "output" in saves
         self.residual = residual
         self.batched_vjps = batched_vjps
+        # Per input: the (input positions, reads the output) its rules read; None: everything.
+        self.reads = None
+        if argnum_vjp is None and vjps:
+            batched = batched_vjps or {}
+            self.reads = tuple(_union(rule_reads(r), rule_reads(batched.get(i))) for i, r in enumerate(vjps))
 
     def vjp(self, i: int, g: Any, ans: Any, args: tuple, params: dict | None = None) -> Any:
         """Gradient for input ``i`` (what the engine computes for each edge)."""
@@ -315,6 +325,47 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+
+_METADATA = frozenset(("shape", "ndim", "dtype", "size"))  # attributes in-place writes don't change
+_LOADS = frozenset(("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"))
+
+
+def rule_reads(rule: Callable[..., Any] | None) -> tuple[frozenset, bool] | None:
+    """Which values a rule ``(g, ans, *inputs, **params)`` reads: (input positions, whether it
+    reads ``ans``), from its code; None when that can't be told (all are then assumed read).
+
+    A parameter counts as read wherever the code loads it, except to take its ``shape``,
+    ``ndim``, ``dtype`` or ``size`` (which in-place writes keep): passing it on to a helper
+    counts, so the answer errs towards checking more, never less.
+
+    >>> rule_reads(lambda g, ans, x, y: g * y)
+    (frozenset({1}), False)
+    >>> rule_reads(lambda g, ans, x: g * ans * x.shape[0])
+    (frozenset(), True)
+    """
+    if rule is None:
+        return frozenset(), False
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_flags & 0x04 or code.co_argcount < 2:  # not plain Python, or *args
+        return None
+    names = code.co_varnames[: code.co_argcount]
+    loaded: set = set()  # (a parameter an inner function uses is loaded here too, as a closure cell)
+    instructions = list(dis.get_instructions(code))
+    for k, ins in enumerate(instructions):
+        if ins.opname in _LOADS:
+            these = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)  # (3.13 loads pairs)
+            nxt = instructions[k + 1] if k + 1 < len(instructions) else None
+            if nxt is not None and nxt.opname == "LOAD_ATTR" and nxt.argval in _METADATA:
+                these = these[:-1]  # the last one loaded only for its shape (or dtype, ...)
+            loaded.update(these)
+    return frozenset(i - 2 for i, n in enumerate(names) if i >= 2 and n in loaded), names[1] in loaded
+
+
+def _union(a: tuple | None, b: tuple | None) -> tuple | None:
+    if a is None or b is None:
+        return None
+    return a[0] | b[0], a[1] or b[1]
 
 
 class MatmulSum:
