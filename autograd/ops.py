@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import blas
+from .deferred import MatmulSum
 from .dtypes import get_default_dtype
-from .graph import MatmulSum, Op
+from .graph import Op
 from .tensor import Tensor
 
 
