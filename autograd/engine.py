@@ -19,8 +19,7 @@ import numpy as np
 
 from . import graph, ops
 from .deferred import MatmulSum, add_gradients
-from .function import Select, Slot
-from .graph import Node
+from .graph import Node, Select, Slot
 from .recording import _check_finite, _version_box, _wrap, apply1
 from .tensor import Tensor
 

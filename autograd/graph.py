@@ -275,7 +275,7 @@ class Op:
     """
 
     __slots__ = (
-        "name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual", "batched_vjps", "reads",
+        "name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual", "batched_vjps", "_reads",
     )  # fmt: skip
     ctx = None  # user Functions' ops (function.FunctionOp) carry their ctx here
 
@@ -299,11 +299,18 @@ class Op:
         self.saves_output = "output" in saves
         self.residual = residual
         self.batched_vjps = batched_vjps
-        # Per input: the (input positions, reads the output) its rules read; None: everything.
-        self.reads = None
-        if argnum_vjp is None and vjps:
-            batched = batched_vjps or {}
-            self.reads = tuple(_union(rule_reads(r), rule_reads(batched.get(i))) for i, r in enumerate(vjps))
+        self._reads: Any = _UNKNOWN
+
+    @property
+    def reads(self) -> tuple | None:
+        """Per input: what its rules read, ``(input positions, reads the output)``; None: all of it.
+        Worked out from the rules' code (:func:`rule_reads`) the first time an in-place check needs it."""
+        if self._reads is _UNKNOWN:
+            rules, batched = self.vjps, self.batched_vjps or {}
+            self._reads = None
+            if type(rules) is tuple and rules:
+                self._reads = tuple(_union(rule_reads(r), rule_reads(batched.get(i))) for i, r in enumerate(rules))
+        return self._reads
 
     def vjp(self, i: int, g: Any, ans: Any, args: tuple, params: dict | None = None) -> Any:
         """Gradient for input ``i`` (what the engine computes for each edge)."""
@@ -316,8 +323,10 @@ class Op:
         # Called on raw arrays (inside a first-order backward) it is plain NumPy;
         # called with any Tensor it records a node.
         for a in args:
-            if isinstance(a, _Tensor):
-                return _apply(self, args, params)
+            if isinstance(a, Recorded):
+                from .recording import apply  # (the layer above this one: see docs/ARCHITECTURE.md)
+
+                return apply(self, args, params)
         out = self.forward(*args, **params)
         return out[0] if self.residual else out
 
@@ -325,6 +334,7 @@ class Op:
         return f"<op {self.name}>"
 
 
+_UNKNOWN = object()
 _METADATA = frozenset(("shape", "ndim", "dtype", "size"))  # attributes in-place writes don't change
 _LOADS = frozenset(("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"))
 
@@ -369,6 +379,35 @@ def _union(a: tuple | None, b: tuple | None) -> tuple | None:
 _new = object.__new__
 
 
+# --------------------------------------------------------------------------- several outputs
+class Select(Op):
+    """Output ``index`` of a multi-output node (``split``, a Function): passes its gradient to the node's slot."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        super().__init__(f"output{index}", lambda x: x, lambda g, ans, x: Slot(index, g), saves="")
+        self.index = index
+
+
+class Slot:
+    """The gradient of one output of a multi-output node; slots add up per output."""
+
+    __slots__ = ("grads",)
+
+    def __init__(self, index: int | None, g: Any):
+        self.grads = {} if index is None else {index: g}
+
+    def add_(self, other: Slot) -> Slot:
+        """Add ``other``'s gradients into this slot (the engine's own running total), in place:
+        gathering the n outputs of ``unbind`` this way takes n steps, not n * n dict copies."""
+        grads = self.grads
+        for k, g in other.grads.items():
+            mine = grads.get(k)
+            grads[k] = g if mine is None else mine + g
+        return self
+
+
 class ArgnumRules:
     """Per-input rules made from one rule that takes the input's position first."""
 
@@ -382,14 +421,10 @@ class ArgnumRules:
         return lambda g, ans, *args, **params: rule(i, g, ans, *args, **params)
 
 
-# Bound by tensor.py once Tensor exists (the two modules are each other's halves).
-_Tensor: type = type(None)
-_apply: Callable[..., Any]
+class Recorded:
+    """Base of the values whose ops are recorded (``Tensor``): what :meth:`Op.__call__` looks for."""
 
-
-def _bind_tensor(tensor_type: type, apply: Callable[..., Any]) -> None:
-    global _Tensor, _apply
-    _Tensor, _apply = tensor_type, apply
+    __slots__ = ()
 
 
 # --------------------------------------------------------------------------- nodes

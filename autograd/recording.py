@@ -9,6 +9,7 @@ with the version counters that make the engine refuse overwritten saved values.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from . import graph
 from .dtypes import promote
-from .graph import Node, Op, anomaly_enabled, grad_enabled, user_frame
+from .graph import Node, Op, Select, anomaly_enabled, grad_enabled, user_frame
 from .tensor import _PY_SCALARS, Tensor
 
 _ndarray = np.ndarray
@@ -36,7 +37,10 @@ def _wrap(data: Any, node: Node | None, requires_grad: bool) -> Tensor:
 
 
 def _output(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | None, out: Any, record: Any) -> Tensor:
-    """Wrap ``out`` in a Tensor; when ``record`` is true its ``grad_fn`` is a new node for this call."""
+    """Wrap ``out`` in a Tensor; when ``record`` is true its ``grad_fn`` is a new node for this call.
+
+    This is the one place where nodes are created (``apply``, ``record_multi`` and user Functions
+    come through here)."""
     if graph.DEBUG_USED and anomaly_enabled():
         _check_finite(out, op, "forward", None)
     t = _new(Tensor)
@@ -52,6 +56,30 @@ def _output(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | N
     if op.view:
         _mark_view(t, inputs[0])
     return t
+
+
+def record_multi(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | None, pieces: Any) -> list:
+    """Record a call of an op with several outputs (``split``, a Function returning a tuple).
+
+    One node for the call, without an output of its own, and one pass-through ``Select`` node per
+    output: the engine gathers the outputs' gradients into one ``Slot`` and runs the op's rule once.
+    """
+    node = _output(op, inputs, args, parents, params, None, True)._node
+    node._meta, node.multi_output = ((), None), True
+    return [_output(select(j), _NONE, _NONE, (node,), None, p, True) for j, p in enumerate(pieces)]
+
+
+_NONE = (None,)
+_SELECT: list[Select] = []  # the pass-through ops, shared by every multi-output node
+_SELECT_LOCK = threading.Lock()
+
+
+def select(j: int) -> Select:
+    """The ``Select`` op that takes output ``j`` out of a multi-output node."""
+    if j >= len(_SELECT):
+        with _SELECT_LOCK:  # (two threads growing the list at once would misnumber it)
+            _SELECT.extend(Select(k) for k in range(len(_SELECT), j + 1))
+    return _SELECT[j]
 
 
 def _version_box(t: Tensor) -> list:
