@@ -35,6 +35,8 @@ _TRACE = ContextVar("graphgrad.trace", default=False)  # record the user's sourc
 _SCOPE: ContextVar[Any] = ContextVar("graphgrad.scope", default=())  # a Scope: modules running, outermost first
 _RECORD_GRADS = ContextVar("graphgrad.record_grads", default=False)  # every node keeps its output gradient
 _SWITCHES = (_GRAD_ENABLED, _ANOMALY, _TRACE, _SCOPE, _RECORD_GRADS)
+for _var in _SWITCHES:  # CPython caches a ContextVar's value only once it was set in the context:
+    _var.set(_var.get())  # set the defaults here (in the importing thread), so reading them stays cheap
 
 # Readers (bound methods: one call each).
 grad_enabled = _GRAD_ENABLED.get
