@@ -39,9 +39,16 @@ def _batches(seed: int) -> list[tuple[Tensor, Tensor]]:
     ]
 
 
-def _train(seed: int, start: threading.Barrier | None = None) -> list[list[np.ndarray]]:
+def _trainer(seed: int, start: threading.Barrier | None = None):
+    """A training run to start in a thread. Its model is made here, in the calling thread: the
+    random generator that initialises it is process-wide (as PyTorch's)."""
+    model = _model(seed)
+    return lambda: _train(seed, start, model)
+
+
+def _train(seed: int, start: threading.Barrier | None = None, model: nn.Module | None = None) -> list:
     """STEPS steps of SGD; every step's parameter gradients (None where one is missing)."""
-    model, batches = _model(seed), _batches(seed)
+    model, batches = model if model is not None else _model(seed), _batches(seed)
     opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     if start is not None:
         start.wait()
@@ -87,7 +94,7 @@ def _assert_same(got, expected):
 def test_two_trainers_on_separate_models():
     expected = [_train(1), _train(2)]
     start = threading.Barrier(2)
-    got = _run(lambda: _train(1, start), lambda: _train(2, start))
+    got = _run(_trainer(1, start), _trainer(2, start))
     _assert_same(got[0], expected[0])
     _assert_same(got[1], expected[1])
 
@@ -108,9 +115,11 @@ def test_trainer_beside_an_evaluator_in_no_grad():
                 n += 1
         return n
 
+    run = _trainer(1, start)
+
     def train():
         try:
-            return _train(1, start)
+            return run()
         finally:
             done.set()
 
@@ -133,9 +142,11 @@ def test_metrics_thread_in_short_no_grad_bursts():
             bursts += 1
         return bursts
 
+    run = _trainer(3, start)
+
     def train():
         try:
-            return _train(3, start)
+            return run()
         finally:
             done.set()
 
