@@ -9,7 +9,7 @@
 ('4.3891', 2.0)
 """
 
-from . import allocator
+from . import allocator  # noqa: F401  (opt-in malloc tuning: autograd.allocator.keep_freed_memory())
 
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
 from . import elementwise, indexing, methods, ops, shaping
@@ -131,7 +131,6 @@ for _module in (elementwise, shaping, indexing):
     globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
 tensor = Tensor
 methods.attach()  # PyTorch's Tensor methods of the modules above (methods.py)
-allocator.configure_from_env()  # keep freed memory for reuse (glibc); GRAPHGRAD_MALLOC=system opts out
 
 __all__ = [
     "Tensor", "tensor", "Parameter", "apply", "mark_modified", "Function", "FunctionCtx", "Node", "Op", "ops",

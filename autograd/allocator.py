@@ -1,18 +1,22 @@
-"""Keep freed memory for reuse: glibc's malloc settings for training loops.
+"""Keep freed memory for reuse: glibc's malloc settings for training loops (opt-in).
 
 A training step allocates and frees the same large temporaries every step (activations,
 their gradients, im2col buffers). By default glibc gives large freed blocks back to the
-operating system and maps fresh ones on the next step, so every step pays page faults:
-on a small VM, about 0.7 ms per MB touched, up to half of a LeNet step. Two ``mallopt``
-settings make glibc keep that memory in the process and hand it out again instead:
+operating system and maps fresh ones on the next step, so every step pays page faults
+for memory it just gave away. Two ``mallopt`` settings make glibc keep that memory in the
+process and hand it out again instead:
 
 - ``M_MMAP_THRESHOLD`` = 32 MiB: blocks below it come from the heap, not from ``mmap``;
 - ``M_TRIM_THRESHOLD`` = 1 GiB: the heap is shrunk only when over 1 GiB of it is free.
 
-``import autograd`` applies them once (glibc only; elsewhere nothing happens). They are
-process-wide: the process keeps up to 1 GiB of freed memory for reuse. Set the
-environment variable ``GRAPHGRAD_MALLOC=system`` before importing to keep glibc's
-defaults. This file imports nothing from graphgrad, so benchmarks can load it alone.
+Nothing applies them on import: they are process-wide (the host application, PyTorch,
+everything in the process is affected, and up to 1 GiB of freed memory stays with the
+process), so only a program that owns its process should. Call :func:`keep_freed_memory`
+once at its start (``graphgrad train`` and the benchmarks do). glibc also reads the same
+settings from the environment when the process starts, without any code:
+``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 python train.py``
+(note the trailing underscores; see ``man mallopt``). On other C libraries nothing happens.
+This file imports nothing from graphgrad, so benchmarks can load it alone.
 
 >>> settings()["mmap_threshold"]
 33554432
@@ -22,12 +26,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
 TRIM_THRESHOLD = 1 << 30
 MMAP_THRESHOLD = 32 << 20  # glibc's largest allowed value
-ENV = "GRAPHGRAD_MALLOC"
 
 _applied = False
 
@@ -38,7 +40,11 @@ def settings() -> dict[str, int]:
 
 
 def keep_freed_memory() -> bool:
-    """Apply the settings to this process; True if glibc accepted them."""
+    """Apply the settings to this whole process; True if glibc accepted them.
+
+    Call it only from a program that owns its process (a training script, a benchmark),
+    never from a library.
+    """
     global _applied
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
@@ -50,12 +56,5 @@ def keep_freed_memory() -> bool:
 
 
 def applied() -> bool:
-    """Whether this process runs with the settings (see the module docstring)."""
+    """Whether :func:`keep_freed_memory` was called in this process and glibc accepted it."""
     return _applied
-
-
-def configure_from_env() -> bool:
-    """What ``import autograd`` does: apply the settings unless ``GRAPHGRAD_MALLOC=system``."""
-    if os.environ.get(ENV, "").strip().lower() == "system":
-        return False
-    return keep_freed_memory()

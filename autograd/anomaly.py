@@ -42,4 +42,4 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
-    return graph.ANOMALY
+    return graph.anomaly_enabled()

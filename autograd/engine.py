@@ -10,15 +10,16 @@ visited.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from heapq import heappop, heappush
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 import numpy as np
 
 from . import graph, ops
-from .function import Select, Slot
-from .graph import MatmulSum, Node, add_gradients
+from .deferred import MatmulSum, add_gradients
+from .graph import Node, Select, Slot
 from .recording import _check_finite, _version_box, _wrap, apply1
 from .tensor import Tensor
 
@@ -129,147 +130,179 @@ def _needed(roots: list, targets: dict) -> set:
     return needed
 
 
+# ============================================================================ the sweep
 def _sweep(roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None) -> None:
+    """Send the seeds' gradients backwards from the roots to every leaf (or to ``targets``)."""
+    with _rule_mode(create_graph) as check_anomaly:
+        sums = GradientSums(roots, seeds)  # node or leaf -> its output's gradient so far
+        pending, owned = sums.pending, sums.owned
+        heap = [(-root.seq, root) for root in pending if type(root) is Node]
+        heapify(heap)
+        needed = _needed(roots, targets) if targets is not None else None  # grad(): paths to its inputs
+        keep_upto = sys.maxsize if graph.recording_gradients() else graph.KEEP_GRADS_UPTO  # node.grad (drawings)
+        epoch = graph.INPLACE_EPOCH  # nodes created since the last in-place write need no version check
+
+        while heap:
+            node = heappop(heap)[1]  # the newest node: every op that used its output has sent its gradient
+            g = pending.pop(node)  # its output's total gradient
+            if owned or type(g) is MatmulSum:
+                g = sums.taken(g)  # (a sum allocated here, or a deferred product: see GradientSums)
+            if targets is not None or node.hooks or node.retained is not None:
+                g = _observe(node, g, create_graph, targets)  # hooks, retain_grad(), grad()'s inputs
+            if node.args is None or node.epoch != epoch:
+                _check_saved(node, needed)  # not freed by an earlier backward, nor overwritten in place
+            data = g._data if create_graph and isinstance(g, Tensor) else g  # kept for drawings, if small
+            node.grad = data if type(data) is not _ndarray or data.size <= keep_upto else None
+
+            op = node.op
+            if type(op) is Select:  # one output of a multi-output node: its gradient joins the node's slot
+                _send_to_slot(node, g, sums, heap, needed)
+                continue
+            if create_graph or op.residual:
+                ans, args, params = _rule_arguments(node, create_graph)
+            else:
+                ans, args, params = node.out, node.args, node.params
+            rules, batched, nargs, i = op.vjps, None if create_graph else op.batched_vjps, len(args), -1
+            for parent in node.parents:  # apply the rules: one gradient per input that needs one ...
+                i += 1
+                if parent is None or needed is not None and parent not in needed:
+                    continue
+                prev = pending.get(parent)
+                rule = rules[i] if prev is None or batched is None else batched.get(i, rules[i])  # (see deferred)
+                # The usual arities spelled out: a call with *args costs more than many rules do.
+                if params:
+                    gi = rule(g, ans, *args, **params)
+                elif nargs == 2:
+                    gi = rule(g, ans, args[0], args[1])
+                elif nargs == 1:
+                    gi = rule(g, ans, args[0])
+                else:
+                    gi = rule(g, ans, *args)
+                if gi is None:
+                    continue
+                ref = parent.out if type(parent) is Node else parent._data  # the input's shape and dtype
+                if (
+                    type(gi) is not type(ref)
+                    or type(gi) is _ndarray
+                    and (gi.shape != ref.shape or gi.dtype != ref.dtype)
+                ):
+                    gi = _fit(gi, parent, op.name, create_graph)  # undo broadcasting, cast
+                if check_anomaly:
+                    _check_gradient(gi, node, i, create_graph)
+                if prev is None:  # ... and pass it to the input
+                    if type(parent) is Node:
+                        heappush(heap, (-parent.seq, parent))
+                    elif gi is g:
+                        gi = _own(gi)  # a leaf keeps its gradient as .grad: never an array another has
+                    pending[parent] = gi
+                else:
+                    sums.add(parent, prev, gi)
+            if not retain_graph:
+                node.release()
+
+        for leaf, g in sums.leaves():  # what is left: the leaves, each with its complete gradient
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g, create_graph)
+            if targets is None:
+                _accumulate(leaf, g, create_graph)
+            elif leaf in targets:
+                targets[leaf] = g
+
+
+class GradientSums:
+    """The gradient of each node's output (or leaf) so far in one sweep: the sum of what its users sent.
+
+    ``pending`` maps a node or leaf to its gradient so far. The first gradient is stored as it is;
+    summing (``add``) is where the speed is, so it is kept here, in three parts:
+
+    - in place: a sum allocated here is added into in place. Other arrays are never written to
+      (a rule may hand one array to several inputs: ``add`` passes ``g`` to both);
+    - a multi-output node (``split``, a Function) gets one ``Slot`` per output gradient; they merge
+      into one, so the node's rule runs once, with all of them;
+    - a deferred product (``deferred.MatmulSum``: ``linear``'s weight in a recurrent network) is
+      joined to the pending one, and computed when the gradient is read (``taken``, ``leaves``).
+    """
+
+    __slots__ = ("pending", "owned")
+
+    def __init__(self, roots: list, seeds: list):
+        self.pending: dict[Any, Any] = {}
+        self.owned: set[int] = set()  # ids of the sums allocated here: only those may be added into
+        for root, g in zip(roots, seeds):
+            prev = self.pending.get(root)
+            if prev is None:
+                self.pending[root] = g
+            else:
+                self.add(root, prev, g)
+
+    def add(self, key: Any, prev: Any, g: Any) -> None:
+        """Add ``g`` to ``prev``, the gradient ``key`` has so far."""
+        if type(prev) is MatmulSum or type(g) is MatmulSum:
+            total = self.pending[key] = add_gradients(prev, g)
+        elif type(prev) is Slot:
+            prev.add_(g)
+            return
+        elif type(prev) is _ndarray and id(prev) in self.owned:
+            prev += g
+            return
+        else:
+            total = self.pending[key] = prev + g
+        if type(total) is _ndarray:
+            self.owned.add(id(total))
+
+    def taken(self, g: Any) -> Any:
+        """A gradient just taken out of ``pending``: no longer owned here (an id can be reused once its
+        array is freed), and a deferred product computed."""
+        self.owned.discard(id(g))
+        return g.value() if type(g) is MatmulSum else g
+
+    def leaves(self) -> Iterator[tuple[Tensor, Any]]:
+        for leaf, g in self.pending.items():
+            yield leaf, (g.value() if type(g) is MatmulSum else g)
+
+
+def _rule_arguments(node: Node, create_graph: bool) -> tuple[Any, tuple, dict | None]:
+    """``ans``, inputs and parameters for the rules: Tensors under ``create_graph`` (the rules are then
+    recorded), else raw arrays, with what the forward kept for the rules (``Op(residual=True)``)."""
+    if create_graph:
+        return _wrap(node.out, node, True), node.inputs, node.params
+    params = node.params
+    return node.out, node.args, ({**params, "residual": node.residual} if params else {"residual": node.residual})
+
+
+def _send_to_slot(node: Node, g: Any, sums: GradientSums, heap: list, needed: set | None) -> None:
+    """A ``Select`` node (output ``i`` of a multi-output node) passes its gradient to the node's slot,
+    so the node's rule runs once with the gradients of all its outputs."""
+    parent = node.parents[0]
+    if needed is None or parent in needed:
+        prev = sums.pending.get(parent)
+        if prev is None:
+            sums.pending[parent] = Slot(node.op.index, g)
+            heappush(heap, (-parent.seq, parent))
+        else:
+            prev.add_(Slot(node.op.index, g))
+
+
+@contextmanager
+def _rule_mode(create_graph: bool) -> Iterator[bool]:
+    """Run the rules with recording on only under ``create_graph`` (this thread only). Anomaly mode
+    then checks each rule's result (naming the op differentiated), not every op inside the rule.
+    Yields whether the rules' results are to be checked for NaN/inf."""
+    check = graph.anomaly_enabled()
     previous = graph._set_grad_enabled(create_graph)
-    # Under create_graph the rules record ops: anomaly mode checks each rule's result (naming
-    # the op being differentiated), not the forward of every op inside the rule.
-    anomaly = graph._set_anomaly(False) if create_graph and graph.ANOMALY else None
+    anomaly = graph._set_anomaly(False) if create_graph and check else None
     try:
-        _sweep_inner(roots, seeds, retain_graph, create_graph, targets, anomaly is not None or graph.ANOMALY)
+        yield check
     finally:
         graph._set_grad_enabled(previous)
         if anomaly is not None:
             graph._restore_anomaly(anomaly)
 
 
-def _sweep_inner(
-    roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None, anomaly: bool
-) -> None:
-    pending: dict[Any, Any] = {}  # node or leaf -> gradient of its output so far
-    heap: list[tuple[int, Node]] = []
-    needed = _needed(roots, targets) if targets is not None else None
-    for root, g in zip(roots, seeds):
-        if root in pending:
-            pending[root] = pending[root] + g
-        else:
-            pending[root] = g
-            if type(root) is Node:
-                heappush(heap, (-root.seq, root))
-    epoch = graph.INPLACE_EPOCH
-    # ids of pending sums this sweep allocated itself: only these may be added into in place
-    # (a rule may hand the same array to several inputs, so others are never modified).
-    owned: set[int] = set()
-
-    pop, push, node_type, ndarray = heappop, heappush, Node, _ndarray  # locals: this loop is the hot path
-    keep_upto = sys.maxsize if graph.RECORD_GRADS else graph.KEEP_GRADS_UPTO  # node.grad: what drawings show
-    while heap:
-        node = pop(heap)[1]
-        g = pending.pop(node)
-        if owned:
-            owned.discard(id(g))
-        if type(g) is MatmulSum:  # a deferred weight gradient (see MatmulSum), needed now
-            g = g.value()
-        if node.hooks or node.retained is not None or targets is not None:
-            g = _observe(node, g, create_graph, targets)
-        args = node.args
-        if args is None:
-            raise RuntimeError(
-                f"trying to backward through the graph a second time (at '{node.op.name}'): its saved values "
-                "were freed by the first backward. Specify retain_graph=True on the first backward "
-                "(or grad()) call if you need to backward through the graph again."
-            )
-        if node.epoch != epoch:
-            _check_versions(node)
-        if create_graph:
-            data = g._data if isinstance(g, Tensor) else g
-            node.grad = data if type(data) is not ndarray or data.size <= keep_upto else None
-            ans, args = _wrap(node.out, node, True), node.inputs
-        else:
-            node.grad = g if type(g) is not ndarray or g.size <= keep_upto else None
-            ans = node.out
-        op = node.op
-        if type(op) is Select:  # one output of a multi-output node: its gradient joins the node's slot
-            parent = node.parents[0]
-            if needed is None or parent in needed:
-                prev = pending.get(parent)
-                if prev is None:
-                    pending[parent] = Slot(op.index, g)
-                    push(heap, (-parent.seq, parent))
-                else:
-                    prev.add_(Slot(op.index, g))
-            if not retain_graph:
-                node.release()
-            continue
-        rules, params, nargs = op.vjps, node.params, len(args)
-        batched = None if create_graph else op.batched_vjps
-        if op.residual and not create_graph:
-            params = {**params, "residual": node.residual} if params else {"residual": node.residual}
-
-        i = -1
-        for parent in node.parents:
-            i += 1
-            if parent is None or needed is not None and parent not in needed:
-                continue
-            prev = pending.get(parent)
-            rule = rules[i] if prev is None or batched is None else batched.get(i, rules[i])
-            # The usual arities spelled out: a call with *args costs more than many rules do.
-            if params:
-                gi = rule(g, ans, *args, **params)
-            elif nargs == 2:
-                gi = rule(g, ans, args[0], args[1])
-            elif nargs == 1:
-                gi = rule(g, ans, args[0])
-            elif nargs == 3:
-                gi = rule(g, ans, args[0], args[1], args[2])
-            else:
-                gi = rule(g, ans, *args)
-            if gi is None:
-                continue
-            is_node = type(parent) is node_type
-            ref = parent.out if is_node else parent._data
-            # Same shape and dtype as the input (the usual case), or brought to them here. (A
-            # node without its output: released, or an op with several outputs.)
-            if type(gi) is ndarray or type(gi) is MatmulSum:
-                if ref is None or gi.shape != ref.shape or gi.dtype != ref.dtype:
-                    gi = _fit(gi, parent, node.op.name, create_graph)
-            elif type(gi) is not type(ref):
-                if type(gi) is Slot:  # one output's share of a multi-output op
-                    if prev is None:
-                        pending[parent] = gi
-                        push(heap, (-parent.seq, parent))
-                    else:
-                        prev.add_(gi)
-                    continue
-                gi = _fit(gi, parent, node.op.name, create_graph)
-            if anomaly:
-                gi = gi.value() if type(gi) is MatmulSum else gi
-                _check_finite(gi._data if create_graph else gi, node.op, f"backward (gradient for input {i})", node)
-            if prev is None:
-                if is_node:
-                    push(heap, (-parent.seq, parent))
-                elif gi is g:  # a leaf: never alias a gradient that is also going elsewhere
-                    gi = _own(gi)
-                pending[parent] = gi
-            elif type(prev) is ndarray and id(prev) in owned and type(gi) is not MatmulSum:
-                prev += gi
-            else:
-                total = pending[parent] = add_gradients(prev, gi)
-                if type(total) is ndarray:
-                    owned.add(id(total))
-        if not retain_graph:
-            node.release()
-
-    # What is left in pending are the leaves, each with its complete gradient.
-    for leaf, g in pending.items():
-        if type(g) is MatmulSum:
-            g = g.value()
-        if leaf._hooks:
-            g = _run_hooks(leaf._hooks, g, create_graph)
-        if targets is not None:
-            if leaf in targets:
-                targets[leaf] = g
-            continue
-        _accumulate(leaf, g, create_graph)
+def _check_gradient(gi: Any, node: Node, i: int, create_graph: bool) -> None:
+    """Anomaly mode: the gradient a rule computed must be finite."""
+    gi = gi.value() if type(gi) is MatmulSum else gi
+    _check_finite(gi._data if create_graph else gi, node.op, f"backward (gradient for input {i})", node)
 
 
 def _observe(node: Node, g: Any, create_graph: bool, targets: dict | None) -> Any:
@@ -377,17 +410,41 @@ def _retain(node: Node, g: Any, create_graph: bool) -> None:
         t._grad = _wrap(_own(g), None, False) if t._grad is None else _wrap(t._grad._data + g, None, False)
 
 
-def _check_versions(node: Node) -> None:
-    """Refuse to differentiate with values that were overwritten in place."""
+def _check_saved(node: Node, needed: set | None) -> None:
+    """The values the node's rules read must still be there and unchanged."""
+    if node.args is None:
+        raise RuntimeError(
+            f"trying to backward through the graph a second time (at '{node.op.name}'): its saved values "
+            "were freed by the first backward. Specify retain_graph=True on the first backward "
+            "(or grad()) call if you need to backward through the graph again."
+        )
+    _check_versions(node, needed)
+
+
+def _check_versions(node: Node, needed: set | None) -> None:
+    """Refuse to differentiate with values that were overwritten in place, among those that the
+    rules about to run read (``Op.reads``): a weight updated after the forward does not matter
+    to a backward that only wants the gradient of that weight, as in PyTorch."""
     op = node.op
+    read_inputs: set | range = set()
+    read_output = False
+    for i, parent in enumerate(node.parents):
+        if parent is None or needed is not None and parent not in needed:
+            continue  # this input's rule won't run
+        reads = op.reads[i] if op.reads is not None else None
+        if reads is None:
+            read_inputs, read_output = range(len(node.parents)), True
+            break
+        read_inputs |= reads[0]
+        read_output = read_output or reads[1]
     stale = []
     if op.saves_inputs and node.inputs is not None:
         stale += [
             f"input {i}"
             for i, t in enumerate(node.inputs)
-            if isinstance(t, Tensor) and t._vc is not None and t._vc[0] > node.epoch
+            if i in read_inputs and isinstance(t, Tensor) and t._vc is not None and t._vc[0] > node.epoch
         ]
-    if op.saves_output and node.out_vc is not None and node.out_vc[0] > node.epoch:
+    if read_output and op.saves_output and node.out_vc is not None and node.out_vc[0] > node.epoch:
         stale.append("its output")
     if stale:
         where = f"; the op was created at {node.trace}" if node.trace else ""

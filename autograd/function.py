@@ -9,8 +9,12 @@ import numpy as np
 
 from . import graph
 from .grad_mode import no_grad
-from .graph import Node, Op
-from .recording import _check_finite, _mark_view, _wrap
+from .graph import (
+    Op,
+    Select,  # noqa: F401  (drawing and gradcheck import them from here)
+    Slot,
+)
+from .recording import _check_finite, _mark_view, _output, _wrap, record_multi, select
 from .tensor import Tensor
 
 
@@ -39,8 +43,9 @@ class FunctionCtx:
                 node = ref() if ref is not None else None
                 main = self._main() if node is None and ref is not None and self._main is not None else None
                 if main is not None:  # output j was dropped by the caller: a fresh edge into the node
-                    node = Node(Select(j), (main,), (None,), (None,), None, data)
-                out.append(_wrap(data, node, node is not None))
+                    out.append(_output(select(j), (None,), (None,), (main,), None, data, True))
+                else:
+                    out.append(_wrap(data, node, node is not None))
             else:
                 out.append(t)
         return tuple(out)
@@ -51,34 +56,6 @@ class FunctionCtx:
 
 
 _OUTPUT = object()
-
-
-class Select(Op):
-    """Output ``index`` of a multi-output Function node: routes its gradient into a slot."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int):
-        super().__init__(f"output{index}", lambda x: x, lambda g, ans, x: Slot(index, g), saves="")
-        self.index = index
-
-
-class Slot:
-    """The gradient of one output of a multi-output node; slots add up per output."""
-
-    __slots__ = ("grads",)
-
-    def __init__(self, index: int | None, g: Any):
-        self.grads = {} if index is None else {index: g}
-
-    def add_(self, other: Slot) -> Slot:
-        """Add ``other``'s gradients into this slot (the engine's own running total), in place:
-        gathering the n outputs of ``unbind`` this way takes n steps, not n * n dict copies."""
-        grads = self.grads
-        for k, g in other.grads.items():
-            mine = grads.get(k)
-            grads[k] = g if mine is None else mine + g
-        return self
 
 
 class FunctionOp(Op):
@@ -108,7 +85,7 @@ class FunctionOp(Op):
         return self._cache[1][i]
 
     def _run_backward(self, g: Any, args: tuple) -> tuple:
-        create_graph = graph.GRAD_ENABLED
+        create_graph = graph.grad_enabled()
         slots = g.grads if isinstance(g, Slot) else {0: g}
         grads_out = []
         for j, shape in enumerate(self.output_shapes):
@@ -199,9 +176,9 @@ class Function:
         single = not isinstance(result, tuple)
         outputs = [r if isinstance(r, Tensor) else Tensor(r) for r in ((result,) if single else result)]
         for t in outputs:
-            if graph.ANOMALY:
+            if graph.anomaly_enabled():
                 _check_finite(t._data, Op(cls.__name__, None), "forward", None)
-        if not (any(needs) and graph.GRAD_ENABLED):
+        if not (any(needs) and graph.grad_enabled()):
             return outputs[0] if single else tuple(outputs)
 
         saved_ids = {id(t): j for j, t in enumerate(outputs)}
@@ -213,24 +190,20 @@ class Function:
         op = FunctionOp(cls, ctx, [t.shape for t in outputs], saves_output)
         parents = tuple((a._node or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args)
         raw = tuple(a._data if isinstance(a, Tensor) else a for a in args)
-        node = Node(op, parents, args, raw, None, outputs[0]._data if single else None)
-        if not single:
-            node._meta, node.multi_output = ((), None), True
-            ctx._main = weakref.ref(node)
+        if single:
+            recorded = [_output(op, args, raw, parents, None, outputs[0]._data, True)]
+        else:
+            recorded = record_multi(op, args, raw, parents, None, [t._data for t in outputs])
+            ctx._main = weakref.ref(recorded[0]._node.parents[0])
         results = []
-        for j, t in enumerate(outputs):
+        for t, out in zip(outputs, recorded):
             if id(t) in ctx._non_differentiable:
                 results.append(_wrap(t._data, None, False))
                 ctx._nodes.append(None)  # no gradient: a saved copy is a constant
                 continue
-            if single:
-                out_node = node
-            else:
-                out_node = Node(Select(j), (node,), (None,), (None,), None, t._data)
-            out = _wrap(t._data, out_node, True)
             for a in args:  # an output that is (a view of) an input shares its version counter
                 if isinstance(a, Tensor) and out._base is None:
                     _mark_view(out, a)
-            ctx._nodes.append(weakref.ref(out_node))
+            ctx._nodes.append(weakref.ref(out._node))
             results.append(out)
         return results[0] if single else tuple(results)

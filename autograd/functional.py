@@ -15,12 +15,8 @@ import numpy as np
 
 from . import graph, ops
 from .dtypes import get_default_dtype
-from .function import Select
-from .graph import Node
-from .recording import _check_fresh, _compare, _version_box, _wrap, apply, apply1, apply2
+from .recording import _check_fresh, _compare, _version_box, _wrap, apply, apply1, apply2, record_multi
 from .tensor import Tensor
-
-_new, _init_node = object.__new__, Node.__init__
 
 
 def as_tensor(x: Any) -> Tensor:
@@ -602,9 +598,6 @@ def unbind(x: Any, dim: int = 0) -> tuple[Tensor, ...]:
     return _apply_multi(ops.split, x, {"axis": d, "sizes": (1,) * x.shape[d], "squeeze": True})
 
 
-_SELECT: list[Select] = []  # the per-output pass-through ops, shared by every multi-output node
-
-
 def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
     """Run a primitive whose forward returns a tuple of views of ``x``, recording it once.
 
@@ -615,17 +608,8 @@ def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
     if x._base is not None:
         _check_fresh(x)
     pieces = op.forward(raw, **params)
-    if x.requires_grad and graph.GRAD_ENABLED:
-        node = Node(op, (x._node or x,), (x,), (raw,), params, None)
-        node._meta, node.multi_output = ((), None), True
-        while len(_SELECT) < len(pieces):
-            _SELECT.append(Select(len(_SELECT)))
-        parents, none = (node,), (None,)
-        outs = []
-        for j, p in enumerate(pieces):
-            select = _new(Node)
-            _init_node(select, _SELECT[j], parents, none, none, None, p)
-            outs.append(_wrap(p, select, True))
+    if x.requires_grad and graph.grad_enabled():
+        outs = record_multi(op, (x,), (raw,), (x._node or x,), params, pieces)
     else:
         outs = [_wrap(p, None, False) for p in pieces]
     if type(raw) is np.ndarray:  # the pieces are views of x: they share its version counter

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import graph
+from .graph import _GRAD_ENABLED
 
 
 class _GradMode:
@@ -19,13 +20,14 @@ class _GradMode:
         return self if func is None else self(func)  # bare @no_grad works too
 
     def __init__(self, func: Callable | None = None):
-        self.previous: list[bool] = []
+        self.previous: list[bool] = []  # one per nested entry of this same object
 
     def __enter__(self) -> None:
-        self.previous.append(graph._set_grad_enabled(self.mode))
+        self.previous.append(_GRAD_ENABLED.get())
+        _GRAD_ENABLED.set(self.mode)
 
-    def __exit__(self, *exc: object) -> None:
-        graph._set_grad_enabled(self.previous.pop())
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        _GRAD_ENABLED.set(self.previous.pop())
 
     def __call__(self, func: Callable) -> Callable:
         @functools.wraps(func)
@@ -70,4 +72,5 @@ class set_grad_enabled:
 
 
 def is_grad_enabled() -> bool:
-    return graph.GRAD_ENABLED
+    """Whether operations are recorded in this thread (each thread has its own grad mode)."""
+    return graph.grad_enabled()

@@ -11,51 +11,75 @@ when no gradient flows there.
 
 from __future__ import annotations
 
+import dis
 import itertools
 import os
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import blas
-
 _ndarray = np.ndarray
 
 # --------------------------------------------------------------------------- state
-# Plain module globals: they are read on every recorded op, so they must be cheap.
-GRAD_ENABLED = True  # flipped by no_grad / enable_grad
-ANOMALY = False  # detect_anomaly(): check every output and gradient for NaN/inf
-TRACE = False  # record the user's source line on every node (anomaly, gradcheck)
-INPLACE_EPOCH = 0  # bumped by every in-place write to a Tensor
-SCOPE: Any = ()  # a Scope: the nn.Modules whose forward is running, outermost first (() outside any)
-RECORD_GRADS = False  # record_gradients(): every node keeps its output gradient after backward
-KEEP_GRADS_UPTO = 4096  # otherwise only gradients this small are kept (for drawings)
+# The recording switches. Each thread has its own (as PyTorch's grad mode), so a thread inside
+# no_grad(), or running backward or an optimizer step, never changes what another thread
+# records. Each switch is a ContextVar: per thread (and per asyncio task), and its get() costs
+# about as much as reading a module global, which matters because every recorded op reads them.
+# The values are immutable (bools, Scopes): a thread that never set a switch sees its default.
+_GRAD_ENABLED = ContextVar("graphgrad.grad_enabled", default=True)  # no_grad / enable_grad
+_ANOMALY = ContextVar("graphgrad.anomaly", default=False)  # detect_anomaly(): check outputs and gradients
+_TRACE = ContextVar("graphgrad.trace", default=False)  # record the user's source line on every node
+_SCOPE: ContextVar[Any] = ContextVar("graphgrad.scope", default=())  # a Scope: modules running, outermost first
+_RECORD_GRADS = ContextVar("graphgrad.record_grads", default=False)  # every node keeps its output gradient
+_SWITCHES = (_GRAD_ENABLED, _ANOMALY, _TRACE, _SCOPE, _RECORD_GRADS)
+for _var in _SWITCHES:  # CPython caches a ContextVar's value only once it was set in the context:
+    _var.set(_var.get())  # set the defaults here (in the importing thread), so reading them stays cheap
+
+# Readers (bound methods: one call each).
+grad_enabled = _GRAD_ENABLED.get
+anomaly_enabled = _ANOMALY.get
+tracing = _TRACE.get
+current_scope = _SCOPE.get
+recording_gradients = _RECORD_GRADS.get
+
+# Whether any thread ever turned anomaly mode or tracing on: until then the per-op code skips
+# reading those two switches (debugging tools; every op would otherwise pay for two reads).
+DEBUG_USED = False
+
+KEEP_GRADS_UPTO = 4096  # outside record_gradients() only gradients this small are kept (for drawings)
+INPLACE_EPOCH = 0  # bumped by every in-place write to a Tensor (process-wide: tensors are shared)
 _next_seq = itertools.count().__next__
 
 
 def _set_grad_enabled(mode: bool) -> bool:
-    global GRAD_ENABLED
-    previous, GRAD_ENABLED = GRAD_ENABLED, bool(mode)
+    """Set this thread's grad mode; returns the previous one."""
+    previous = _GRAD_ENABLED.get()
+    _GRAD_ENABLED.set(bool(mode))
     return previous
 
 
 def _set_anomaly(mode: bool) -> tuple[bool, bool]:
-    global ANOMALY, TRACE
-    previous = (ANOMALY, TRACE)
-    ANOMALY = TRACE = bool(mode)
+    global DEBUG_USED
+    DEBUG_USED = DEBUG_USED or bool(mode)
+    previous = (_ANOMALY.get(), _TRACE.get())
+    _ANOMALY.set(bool(mode))
+    _TRACE.set(bool(mode))
     return previous
 
 
 def _restore_anomaly(previous: tuple[bool, bool]) -> None:
-    global ANOMALY, TRACE
-    ANOMALY, TRACE = previous
+    _ANOMALY.set(previous[0])
+    _TRACE.set(previous[1])
 
 
 def _set_trace(mode: bool) -> bool:
-    global TRACE
-    previous, TRACE = TRACE, bool(mode)
+    global DEBUG_USED
+    DEBUG_USED = DEBUG_USED or bool(mode)
+    previous = _TRACE.get()
+    _TRACE.set(bool(mode))
     return previous
 
 
@@ -65,10 +89,22 @@ def _bump_epoch() -> int:
     return INPLACE_EPOCH
 
 
-def _set_scope(scope: tuple) -> tuple:
-    global SCOPE
-    previous, SCOPE = SCOPE, scope
+def _set_scope(scope: Any) -> Any:
+    previous = _SCOPE.get()
+    _SCOPE.set(scope)
     return previous
+
+
+def _switches() -> tuple:
+    """This thread's switches, for :func:`_restore_switches` (the test suite's fixture)."""
+    return tuple(v.get() for v in _SWITCHES)
+
+
+def _restore_switches(values: tuple) -> None:
+    global DEBUG_USED
+    DEBUG_USED = DEBUG_USED or bool(values[1] or values[2])
+    for var, value in zip(_SWITCHES, values):
+        var.set(value)
 
 
 class Scope:
@@ -134,12 +170,11 @@ class record_gradients:
         self.enabled = enabled
 
     def __enter__(self) -> None:
-        global RECORD_GRADS
-        self.previous, RECORD_GRADS = RECORD_GRADS, self.enabled
+        self.previous = _RECORD_GRADS.get()
+        _RECORD_GRADS.set(self.enabled)
 
     def __exit__(self, *exc: object) -> None:
-        global RECORD_GRADS
-        RECORD_GRADS = self.previous
+        _RECORD_GRADS.set(self.previous)
 
 
 class module_scope:
@@ -151,6 +186,10 @@ class module_scope:
 
     >>> with module_scope("encoder"):
     ...     pass
+
+    ``enter(owner)`` and ``exit(previous)`` do the same as two plain calls, for code that runs
+    on every module call (``nn.Module.__call__``): ``previous = module_scope.enter(self)``, then
+    ``module_scope.exit(previous)`` in a ``finally``.
     """
 
     __slots__ = ("owner", "previous")
@@ -159,10 +198,21 @@ class module_scope:
         self.owner = owner
 
     def __enter__(self) -> None:
-        self.previous = _set_scope(Scope(self.owner, SCOPE))
+        self.previous = module_scope.enter(self.owner)
 
-    def __exit__(self, *exc: object) -> None:
-        _set_scope(self.previous)
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        _SCOPE.set(self.previous)
+
+    @staticmethod
+    def enter(owner: Any) -> Any:
+        """Enter ``owner``'s scope in this thread; returns the scope that :meth:`exit` restores."""
+        previous = _SCOPE.get()
+        scope = _new(Scope)  # (cheaper than calling the class)
+        scope.owner, scope.parent, scope._modules = owner, previous, None
+        _SCOPE.set(scope)
+        return previous
+
+    exit = staticmethod(_SCOPE.set)  # (set, not reset with a token: set keeps the fast cached read)
 
 
 class OpName(str):
@@ -186,6 +236,8 @@ class CallScope(Scope):
 
 
 def _describe_call(args: tuple, kwargs: dict) -> tuple[tuple, tuple]:
+    from .tensor import Tensor as _Tensor  # (tensor imports this module: graph comes first)
+
     described, settings = [], []
     for i, a in enumerate(args):
         if isinstance(a, _Tensor):
@@ -228,8 +280,9 @@ class op_scope:
         self.name = OpName(name)
 
     def __enter__(self) -> None:
-        self.previous = _set_scope(CallScope(self.name, SCOPE))
-        SCOPE.inputs = SCOPE.settings = ()
+        scope = CallScope(self.name, _SCOPE.get())
+        scope.inputs = scope.settings = ()
+        self.previous = _set_scope(scope)
 
     def __exit__(self, *exc: object) -> None:
         _set_scope(self.previous)
@@ -239,18 +292,20 @@ class op_scope:
         import inspect
         import types
 
-        name, state, scope = self.name, sys.modules[__name__], CallScope  # closure cells, not globals (below)
+        name, scope = self.name, CallScope  # closure cells, not globals (below)
+        get_scope, set_scope, grad_enabled = _SCOPE.get, _SCOPE.set, _GRAD_ENABLED.get
         describe, nothing = _describe_call, ((), ())
         name.params = tuple((p.name, p.default) for p in inspect.signature(fn).parameters.values())
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            previous = state.SCOPE
-            state.SCOPE = s = scope(name, previous)
-            s.inputs, s.settings = describe(args, kwargs) if state.GRAD_ENABLED else nothing
+            previous = get_scope()
+            s = scope(name, previous)
+            s.inputs, s.settings = describe(args, kwargs) if grad_enabled() else nothing
+            set_scope(s)
             try:
                 return fn(*args, **kwargs)
             finally:
-                state.SCOPE = previous
+                set_scope(previous)
 
         # Rebuilt with the wrapped function's globals: doctest only collects a function whose
         # globals are its module's, and the wrapped one's docstring example must keep running.
@@ -299,8 +354,10 @@ class Op:
     ops with a variable number of inputs (``cat``, ``stack``, ``einsum``).
 
     ``saves`` says which values the rules read: ``"inputs"``, ``"output"``, both
-    (the default) or ``""`` (shapes only). Only those are checked for in-place
-    modification before the rules run. ``view=True`` marks ops whose output may
+    (the default) or ``""`` (shapes only). Within that, each rule's own code tells which
+    inputs and whether the output it reads (``reads``, see :func:`rule_reads`): before the
+    rules of a node run, only what the rules that will run read is checked for in-place
+    modification. ``view=True`` marks ops whose output may
     share memory with their first input: when it does, the output shares the input's
     version counter, and once the base is overwritten in place the view can no longer
     be used as an input (its values changed, its recorded history did not).
@@ -312,12 +369,14 @@ class Op:
     Tensors). Such ops are recorded through ``apply``.
 
     ``batched_vjps`` maps an input's position to a second rule that the engine uses for that
-    input when it already holds a gradient for it in this sweep: it may return a
-    :class:`MatmulSum`, which the engine joins to that gradient and computes with the others
-    in one product (``linear``'s weight, used at every step of a recurrent network).
+    input when it already holds a gradient for it in this sweep: it may return a deferred
+    product (:class:`autograd.deferred.MatmulSum`), summed with the others in one product
+    (``linear``'s weight, used at every step of a recurrent network).
     """
 
-    __slots__ = ("name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual", "batched_vjps")
+    __slots__ = (
+        "name", "forward", "vjps", "view", "saves_inputs", "saves_output", "residual", "batched_vjps", "_reads",
+    )  # fmt: skip
     ctx = None  # user Functions' ops (function.FunctionOp) carry their ctx here
 
     def __init__(
@@ -340,6 +399,18 @@ class Op:
         self.saves_output = "output" in saves
         self.residual = residual
         self.batched_vjps = batched_vjps
+        self._reads: Any = _UNKNOWN
+
+    @property
+    def reads(self) -> tuple | None:
+        """Per input: what its rules read, ``(input positions, reads the output)``; None: all of it.
+        Worked out from the rules' code (:func:`rule_reads`) the first time an in-place check needs it."""
+        if self._reads is _UNKNOWN:
+            rules, batched = self.vjps, self.batched_vjps or {}
+            self._reads = None
+            if type(rules) is tuple and rules:
+                self._reads = tuple(_union(rule_reads(r), rule_reads(batched.get(i))) for i, r in enumerate(rules))
+        return self._reads
 
     def vjp(self, i: int, g: Any, ans: Any, args: tuple, params: dict | None = None) -> Any:
         """Gradient for input ``i`` (what the engine computes for each edge)."""
@@ -352,8 +423,10 @@ class Op:
         # Called on raw arrays (inside a first-order backward) it is plain NumPy;
         # called with any Tensor it records a node.
         for a in args:
-            if isinstance(a, _Tensor):
-                return _apply(self, args, params)
+            if isinstance(a, Recorded):
+                from .recording import apply  # (the layer above this one: see docs/ARCHITECTURE.md)
+
+                return apply(self, args, params)
         out = self.forward(*args, **params)
         return out[0] if self.residual else out
 
@@ -361,78 +434,78 @@ class Op:
         return f"<op {self.name}>"
 
 
-class MatmulSum:
-    """A gradient ``a_1.T @ b_1 + a_2.T @ b_2 + ...`` kept as its factors until it is needed.
+_UNKNOWN = object()
+_METADATA = frozenset(("shape", "ndim", "dtype", "size"))  # attributes in-place writes don't change
+_LOADS = frozenset(("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"))
 
-    A weight's first gradient contribution in a sweep is computed at once (a weight used once
-    gains nothing by waiting). For later ones the engine uses ``linear``'s batched weight rule
-    (``Op.batched_vjps``), which returns one of these instead of computing ``g.T @ x``; the
-    engine joins them to the first, and computes their sum when the gradient is read: one
-    matmul over the concatenated rows. A weight used at every step of a recurrent network
-    thus gets two large products instead of a product and an addition per step (3-4x less
-    memory traffic).
 
-    What it holds is bounded: the rule defers only factors smaller than ``KEEP`` times the
-    result, and once joined factors exceed that, the product so far is computed and kept
-    (``total``) in their place. So deferring never holds much more memory than computing at
-    once would, and a 35-step RNN still takes one or two products.
+def rule_reads(rule: Callable[..., Any] | None) -> tuple[frozenset, bool] | None:
+    """Which values a rule ``(g, ans, *inputs, **params)`` reads: (input positions, whether it
+    reads ``ans``), from its code; None when that can't be told (all are then assumed read).
+
+    A parameter counts as read wherever the code loads it, except to take its ``shape``,
+    ``ndim``, ``dtype`` or ``size`` (which in-place writes keep): passing it on to a helper
+    counts, so the answer errs towards checking more, never less.
+
+    >>> rule_reads(lambda g, ans, x, y: g * y)
+    (frozenset({1}), False)
+    >>> rule_reads(lambda g, ans, x: g * ans * x.shape[0])
+    (frozenset(), True)
     """
-
-    KEEP = 4
-    __slots__ = ("lhs", "rhs", "shape", "dtype", "held", "total")  # one factor each, or lists once joined
-    __array_ufunc__ = None  # never mixed with arrays by accident: the engine calls value()
-
-    @staticmethod
-    def of(a: np.ndarray, b: np.ndarray) -> MatmulSum:
-        """The deferred ``a.T @ b`` of two 2-D arrays."""
-        m = _new(MatmulSum)
-        m.lhs, m.rhs, m.shape, m.total = a, b, (a.shape[1], b.shape[1]), None
-        m.dtype = a.dtype if a.dtype is b.dtype else np.result_type(a, b)
-        return m
-
-    def value(self) -> np.ndarray:
-        lhs, rhs, total = self.lhs, self.rhs, self.total
-        if type(lhs) is list:
-            if not lhs:
-                return total
-            lhs, rhs = np.concatenate(lhs), np.concatenate(rhs)
-        out = blas.matmul(lhs.T, rhs)
-        if total is not None:
-            out += total
-        return out
-
-    def join(self, other: MatmulSum) -> MatmulSum:
-        """Add ``other`` in place (this is the engine's own running total)."""
-        if type(self.lhs) is not list:
-            self.lhs, self.rhs, self.held = [self.lhs], [self.rhs], self.lhs.size + self.rhs.size
-        if type(other.lhs) is list:
-            self.lhs += other.lhs
-            self.rhs += other.rhs
-            self.held += other.held
-        else:
-            self.lhs.append(other.lhs)
-            self.rhs.append(other.rhs)
-            self.held += other.lhs.size + other.rhs.size
-        if self.held > self.KEEP * self.shape[0] * self.shape[1]:
-            self.total, self.lhs, self.rhs, self.held = self.value(), [], [], 0
-        if other.total is not None:
-            self.total = other.total if self.total is None else self.total + other.total
-        return self
+    if rule is None:
+        return frozenset(), False
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_flags & 0x04 or code.co_argcount < 2:  # not plain Python, or *args
+        return None
+    names = code.co_varnames[: code.co_argcount]
+    loaded: set = set()  # (a parameter an inner function uses is loaded here too, as a closure cell)
+    instructions = list(dis.get_instructions(code))
+    for k, ins in enumerate(instructions):
+        if ins.opname in _LOADS:
+            these = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)  # (3.13 loads pairs)
+            nxt = instructions[k + 1] if k + 1 < len(instructions) else None
+            if nxt is not None and nxt.opname == "LOAD_ATTR" and nxt.argval in _METADATA:
+                these = these[:-1]  # the last one loaded only for its shape (or dtype, ...)
+            loaded.update(these)
+    return frozenset(i - 2 for i, n in enumerate(names) if i >= 2 and n in loaded), names[1] in loaded
 
 
-def add_gradients(a: Any, b: Any) -> Any:
-    """``a + b`` where either may be a :class:`MatmulSum`: two of the same dtype are joined (in
-    place, so every use of a weight adds in constant time), anything else is computed and added."""
-    if type(b) is MatmulSum:
-        if type(a) is MatmulSum and a.dtype == b.dtype:
-            return a.join(b)
-        if type(a) is _ndarray and a.dtype == b.dtype and a.shape == b.shape and b.total is None:
-            b.total = a  # (never written to: value() adds it into a new array)
-            return b
-    return (a.value() if type(a) is MatmulSum else a) + (b.value() if type(b) is MatmulSum else b)
+def _union(a: tuple | None, b: tuple | None) -> tuple | None:
+    if a is None or b is None:
+        return None
+    return a[0] | b[0], a[1] or b[1]
 
 
 _new = object.__new__
+
+
+# --------------------------------------------------------------------------- several outputs
+class Select(Op):
+    """Output ``index`` of a multi-output node (``split``, a Function): passes its gradient to the node's slot."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        super().__init__(f"output{index}", lambda x: x, lambda g, ans, x: Slot(index, g), saves="")
+        self.index = index
+
+
+class Slot:
+    """The gradient of one output of a multi-output node; slots add up per output."""
+
+    __slots__ = ("grads",)
+
+    def __init__(self, index: int | None, g: Any):
+        self.grads = {} if index is None else {index: g}
+
+    def add_(self, other: Slot) -> Slot:
+        """Add ``other``'s gradients into this slot (the engine's own running total), in place:
+        gathering the n outputs of ``unbind`` this way takes n steps, not n * n dict copies."""
+        grads = self.grads
+        for k, g in other.grads.items():
+            mine = grads.get(k)
+            grads[k] = g if mine is None else mine + g
+        return self
 
 
 class ArgnumRules:
@@ -448,14 +521,10 @@ class ArgnumRules:
         return lambda g, ans, *args, **params: rule(i, g, ans, *args, **params)
 
 
-# Bound by tensor.py once Tensor exists (the two modules are each other's halves).
-_Tensor: type = type(None)
-_apply: Callable[..., Any]
+class Recorded:
+    """Base of the values whose ops are recorded (``Tensor``): what :meth:`Op.__call__` looks for."""
 
-
-def _bind_tensor(tensor_type: type, apply: Callable[..., Any]) -> None:
-    global _Tensor, _apply
-    _Tensor, _apply = tensor_type, apply
+    __slots__ = ()
 
 
 # --------------------------------------------------------------------------- nodes
@@ -495,9 +564,9 @@ class Node:
         self.out = out
         self.seq = _next_seq()
         self.epoch = INPLACE_EPOCH
-        self.scope = SCOPE
+        self.scope = current_scope()
         self.grad = None
-        if TRACE:
+        if DEBUG_USED and tracing():
             self.trace = user_frame()
 
     # ---- what the node produced (kept after release, for drawing and errors)

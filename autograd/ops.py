@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import blas, special
+from .deferred import MatmulSum
 from .dtypes import get_default_dtype
-from .graph import MatmulSum, Op
+from .graph import Op
 from .tensor import Tensor
 
 
@@ -598,8 +599,8 @@ def memory_order(x: Any) -> tuple:
     return tuple(sorted(range(len(strides)), key=lambda a: -abs(strides[a])))
 
 
-def _window_sum(g: np.ndarray, shape: tuple, window: tuple, stride: tuple, order: tuple | None = None) -> np.ndarray:
-    """The adjoint of the window view: add every window back where it came from.
+def _fold_windows(g: np.ndarray, shape: tuple, window: tuple, stride: tuple, order: tuple | None = None) -> np.ndarray:
+    """The adjoint of ``sliding_window`` (PyTorch calls its own ``fold``): every window added back where it came from.
 
     The result is laid out in memory with its axes in ``order`` (outermost first), or in
     ``g``'s memory order: the rules pass their input's, so a gradient has the layout of the
@@ -627,13 +628,13 @@ def _window_sum(g: np.ndarray, shape: tuple, window: tuple, stride: tuple, order
 sliding_window = Op(
     "sliding_window",
     _sliding_window,
-    lambda g, ans, x, window, stride: window_sum(g, shape=x.shape, window=window, stride=stride),
+    lambda g, ans, x, window, stride: fold_windows(g, shape=x.shape, window=window, stride=stride),
     saves="",
     view=True,
 )
-window_sum = Op(
-    "window_sum",
-    _window_sum,
+fold_windows = Op(
+    "fold_windows",
+    _fold_windows,
     lambda g, ans, x, shape, window, stride, order=None: sliding_window(g, window=window, stride=stride),
     saves="",
 )
@@ -663,7 +664,7 @@ def _window_totals_vjp(g: Any, ans: Any, x: Any, window: tuple, stride: tuple) -
     if type(g) is _ndarray and memory_order(g) != order:
         g = np.ascontiguousarray(g.transpose(order)).transpose(np.argsort(order))
     spread = expand(reshape(g, shape=g.shape + (1,) * len(window)), shape=g.shape + window)
-    return window_sum(spread, shape=x.shape, window=window, stride=stride, order=order)
+    return fold_windows(spread, shape=x.shape, window=window, stride=stride, order=order)
 
 
 window_totals = Op("window_totals", _window_totals, _window_totals_vjp, saves="")
@@ -771,7 +772,7 @@ def _linear_dw_batched(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
         g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
     if g.ndim == 2 and g.size + x.size <= _KEEP * g.shape[1] * x.shape[1]:
         return _matmul_sum(g, x)
-    return _linear_dw(g, ans, x, w, b)
+    return _linear_dw(g, None, x, None)  # (passing only what it reads: see graph.rule_reads)
 
 
 def _linear_db(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:

@@ -9,6 +9,7 @@ with the version counters that make the engine refuse overwritten saved values.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from . import graph
 from .dtypes import promote
-from .graph import Node, Op, user_frame
+from .graph import Node, Op, Select, anomaly_enabled, grad_enabled, user_frame
 from .tensor import _PY_SCALARS, Tensor
 
 _ndarray = np.ndarray
@@ -36,8 +37,11 @@ def _wrap(data: Any, node: Node | None, requires_grad: bool) -> Tensor:
 
 
 def _output(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | None, out: Any, record: Any) -> Tensor:
-    """Wrap ``out`` in a Tensor; when ``record`` is true its ``grad_fn`` is a new node for this call."""
-    if graph.ANOMALY:
+    """Wrap ``out`` in a Tensor; when ``record`` is true its ``grad_fn`` is a new node for this call.
+
+    This is the one place where nodes are created (``apply``, ``record_multi`` and user Functions
+    come through here)."""
+    if graph.DEBUG_USED and anomaly_enabled():
         _check_finite(out, op, "forward", None)
     t = _new(Tensor)
     t._data = out
@@ -52,6 +56,30 @@ def _output(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | N
     if op.view:
         _mark_view(t, inputs[0])
     return t
+
+
+def record_multi(op: Op, inputs: tuple, args: tuple, parents: tuple, params: dict | None, pieces: Any) -> list:
+    """Record a call of an op with several outputs (``split``, a Function returning a tuple).
+
+    One node for the call, without an output of its own, and one pass-through ``Select`` node per
+    output: the engine gathers the outputs' gradients into one ``Slot`` and runs the op's rule once.
+    """
+    node = _output(op, inputs, args, parents, params, None, True)._node
+    node._meta, node.multi_output = ((), None), True
+    return [_output(select(j), _NONE, _NONE, (node,), None, p, True) for j, p in enumerate(pieces)]
+
+
+_NONE = (None,)
+_SELECT: list[Select] = []  # the pass-through ops, shared by every multi-output node
+_SELECT_LOCK = threading.Lock()
+
+
+def select(j: int) -> Select:
+    """The ``Select`` op that takes output ``j`` out of a multi-output node."""
+    if j >= len(_SELECT):
+        with _SELECT_LOCK:  # (two threads growing the list at once would misnumber it)
+            _SELECT.extend(Select(k) for k in range(len(_SELECT), j + 1))
+    return _SELECT[j]
 
 
 def _version_box(t: Tensor) -> list:
@@ -110,7 +138,7 @@ def apply(op: Op, args: tuple, params: dict | None = None) -> Tensor:
         out = op.forward(*raw, **params) if params else op.forward(*raw)
     except (ValueError, IndexError, TypeError) as e:
         raise _op_error(op, raw, e) from None
-    record = needs_grad and graph.GRAD_ENABLED
+    record = needs_grad and grad_enabled()
     if op.residual:
         out, residual = out
         t = _output(op, args, tuple(raw), tuple(parents) if record else (), params, _as_output(out), record)
@@ -129,7 +157,7 @@ def apply1(op: Op, x: Tensor) -> Tensor:
         out = op.forward(xd)
     except (ValueError, TypeError) as e:
         raise _op_error(op, (xd,), e) from None
-    record = x.requires_grad and graph.GRAD_ENABLED
+    record = x.requires_grad and grad_enabled()
     return _output(op, (x,), (xd,), ((x._node or x),) if record else (None,), None, out, record)
 
 
@@ -158,7 +186,7 @@ def apply2(op: Op, x: Any, y: Any) -> Tensor:
         out = op.forward(xd, yd)
     except (ValueError, TypeError) as e:
         raise _op_error(op, (xd, yd), e) from None
-    record = (px is not None or py is not None) and graph.GRAD_ENABLED
+    record = (px is not None or py is not None) and grad_enabled()
     return _output(op, (x, y), (xd, yd), (px, py), None, out, record)
 
 
@@ -241,7 +269,7 @@ def _check_finite(value: Any, op: Op, phase: str, node: Node | None) -> None:
 def _inplace(t: Tensor, op: Op, other: Any, params: dict | None = None) -> Tensor:
     """``t op= other`` (or ``t[index] = other``), writing into t's own array."""
     other_rg = isinstance(other, Tensor) and other.requires_grad
-    if graph.GRAD_ENABLED and (t.requires_grad or other_rg):
+    if grad_enabled() and (t.requires_grad or other_rg):
         if t._node is None and t.requires_grad:
             raise RuntimeError(
                 f"a leaf Tensor that requires grad is being used in an in-place operation ({op.name}); "

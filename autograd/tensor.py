@@ -19,7 +19,7 @@ _ndarray = np.ndarray
 _PY_SCALARS = frozenset((bool, int, float))
 
 
-class Tensor:
+class Tensor(graph.Recorded):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     >>> a = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -530,8 +530,19 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-# The recording machinery, the primitives and the composites are defined in terms of
-# Tensor, so they come last (their modules import this one).
+# ----------------------------------------------------------------------------- the one way back
+# The engine's modules are layered, each importing only the ones before it:
+#     graph -> tensor -> recording -> ops -> function -> engine -> functional
+# (graph: Op, Node, the switches; recording: apply, the one place nodes are made; ops: the rule
+# table; engine: the reverse sweep; functional and the vocabulary modules beside it (elementwise,
+# reductions, ...): the public functions). Tensor's operators and
+# methods are sugar over the layers above it, so the names they call are bound here, last, once
+# those modules can load. This is the only import that points back up the layers.
+from . import elementwise as _elementwise  # noqa: E402
+from . import functional as F  # noqa: E402
+from . import ops  # noqa: E402
+from .engine import backward as _engine_backward  # noqa: E402
+from .ops import add, div, mul, sub  # noqa: E402
 from .recording import (  # noqa: E402
     _compare,
     _inplace,
@@ -541,11 +552,3 @@ from .recording import (  # noqa: E402
     apply1,
     apply2,
 )  # fmt: skip
-
-graph._bind_tensor(Tensor, apply)
-
-from . import elementwise as _elementwise  # noqa: E402
-from . import functional as F  # noqa: E402
-from . import ops  # noqa: E402
-from .engine import backward as _engine_backward  # noqa: E402
-from .ops import add, div, mul, sub  # noqa: E402

@@ -22,13 +22,12 @@ the MLP, whose target is relative to numpy-by-hand, ``paired`` also alternates t
 graphgrad and numpy-by-hand steps back to back in one process and takes the median ratio
 over pairs: this machine's speed drifts by up to +-25% within minutes, which moves the
 ratio of two columns measured at different times, but not the ratio within a pair.
-graphgrad's SGD updates each parameter with one BLAS ``axpy`` (``autograd.blas.axpy``), a
-kernel the hand-written step (plain NumPy, ``p -= lr * g``) doesn't use; ``paired-same-update``
-pairs graphgrad with the hand-written step given that same update, which leaves the cost of
-the engine itself (recording, the backward sweep, module calls).
+graphgrad's SGD and the hand-written step update parameters the same way (plain NumPy,
+``p -= lr * g``).
 
-Every worker runs with the same malloc settings: graphgrad's (``autograd/allocator.py``,
-applied by ``import autograd``) by default, glibc's defaults with ``--system-malloc``.
+Every worker runs with the same malloc settings: by default each one, whatever its framework,
+calls ``autograd.allocator.keep_freed_memory()`` (the benchmark owns its process, so it may
+tune malloc; ``import autograd`` alone changes nothing), glibc's defaults with ``--system-malloc``.
 Without them a step's large temporaries come back as fresh pages every step, and on
 this machine the page faults cost up to half of a LeNet step, in every column.
 """
@@ -140,11 +139,6 @@ def _pairs(workload: str, repeat: int) -> dict:
     return time_pairs(_graphgrad_step(workload), _numpy_step(workload), repeat)
 
 
-def _pairs_same_update(workload: str, repeat: int) -> dict:
-    """As ``_pairs``, against the hand-written step given graphgrad's BLAS update (``ref.blas_sgd``)."""
-    return time_pairs(_graphgrad_step(workload), _numpy_step(workload, ref.blas_sgd), repeat)
-
-
 # ----------------------------------------------------------------------------- PyTorch
 def _torch_model(workload: str) -> object:
     from torch import nn
@@ -208,7 +202,6 @@ WORKLOADS = {
     for w in ("mlp", "lenet", "gru")
 }
 WORKLOADS["mlp"]["paired"] = _column(_pairs, "mlp")  # its target is relative to numpy-by-hand
-WORKLOADS["mlp"]["paired-same-update"] = _column(_pairs_same_update, "mlp")
 REPEATS = {"mlp": 200, "lenet": 60, "gru": 20}
 TITLES = {
     "mlp": "MLP 784-256-128-10 training step (batch 128, float32)",
@@ -277,7 +270,6 @@ def main() -> None:
         print_table(TITLES[name], res, reference, target)
         _verdict(name, res)
         print_pairs(res, "paired", reference, TARGETS[name][1])
-        print_pairs(res, "paired-same-update", f"{reference} with graphgrad's BLAS update", None)
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"\nload average at the end: {load}")
 

@@ -5,10 +5,11 @@ imports (PyTorch brings ~150k Python objects that the garbage collector must wal
 don't slow down another. Frameworks are run in alternation, and each reports the
 median of its repeats. The printed ratios compare numbers from the same run.
 
-Allocator: ``import autograd`` asks glibc to keep freed memory for reuse
-(``autograd/allocator.py``). So that no column gets an advantage, every worker, whatever
-its framework, runs with the same setting: graphgrad's by default, or glibc's defaults
-for all with ``--system-malloc`` (which also sets ``GRAPHGRAD_MALLOC=system``).
+Allocator: a benchmark owns its processes, so it opts in to keeping freed memory for reuse
+(``autograd.allocator.keep_freed_memory()``; ``import autograd`` alone changes nothing). So
+that no column gets an advantage, every worker, whatever its framework, runs with the same
+setting: kept freed memory by default, or glibc's defaults for all with ``--system-malloc``
+(passed to the workers as ``GRAPHGRAD_BENCH_MALLOC=system``).
 """
 
 from __future__ import annotations
@@ -97,23 +98,27 @@ def _allocator_module() -> Any:
     return module
 
 
+MALLOC_ENV = "GRAPHGRAD_BENCH_MALLOC"
+
+
 def use_system_malloc(enabled: bool) -> None:
     """Choose the allocator setting of every worker started from now on (see the docstring)."""
     if enabled:
-        os.environ["GRAPHGRAD_MALLOC"] = "system"
+        os.environ[MALLOC_ENV] = "system"
     else:
-        os.environ.pop("GRAPHGRAD_MALLOC", None)
+        os.environ.pop(MALLOC_ENV, None)
 
 
 def allocator_note() -> str:
-    if os.environ.get("GRAPHGRAD_MALLOC") == "system":
+    if os.environ.get(MALLOC_ENV) == "system":
         return "glibc's default malloc settings in every worker"
     return "graphgrad's malloc settings (keep freed memory) in every worker"
 
 
 def worker_main(workloads: dict[str, dict[str, Callable[[int], dict]]]) -> None:
     """Entry point of a worker process: ``--worker WORKLOAD FRAMEWORK REPEAT``."""
-    _allocator_module().configure_from_env()  # same setting for every framework
+    if os.environ.get(MALLOC_ENV) != "system":  # same setting for every framework
+        _allocator_module().keep_freed_memory()
     _, _, workload, framework, repeat = sys.argv[:5]
     result = workloads[workload][framework](int(repeat))
     print("RESULT " + json.dumps(result))

@@ -86,20 +86,10 @@ def _sgd(params: Params, grads: Params, lr: float) -> None:
         p -= np.asarray(lr, p.dtype) * g
 
 
-def blas_sgd(params: Params, grads: Params, lr: float) -> None:
-    """The same update as one BLAS ``axpy`` per parameter, as graphgrad's SGD does it."""
-    from autograd.blas import axpy  # (only this variant imports graphgrad)
-
-    for name, g in grads.items():
-        axpy(-lr, g, params[name])
-
-
 class _Reference:
     """Holds the parameters; subclasses implement ``loss_and_grads``.
 
-    ``update(params, grads, lr)`` does the SGD update in place: plain NumPy by default; the
-    MLP benchmark also runs the step with graphgrad's BLAS ``axpy`` update (``blas_sgd``), to
-    show what is left of graphgrad's time once both update parameters the same way.
+    ``update(params, grads, lr)`` does the SGD update in place (plain NumPy by default).
     """
 
     def __init__(self, params: Params, update: Callable[[Params, Params, float], None] | None = None) -> None:

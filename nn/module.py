@@ -8,12 +8,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Parameter, Tensor, graph, no_grad
+from autograd import Parameter, Tensor, module_scope, no_grad
 
 from .utils import _zero_grad
 
-_Scope = graph.Scope
-_new, _init_scope = object.__new__, _Scope.__init__  # (cheaper than calling the class, on every module call)
+_enter_scope, _exit_scope = module_scope.enter, module_scope.exit  # autograd.module_scope, as two calls
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys"]
 
@@ -123,10 +122,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # autograd.module_scope(self), inlined: this runs for every layer of every forward.
-        previous = graph.SCOPE
-        graph.SCOPE = scope = _new(_Scope)
-        _init_scope(scope, self, previous)
+        scope = _enter_scope(self)  # tags the nodes recorded inside with this module (drawings)
         try:
             # One positional input, the usual case, spelled out: a call with *args costs more.
             return self.forward(args[0]) if len(args) == 1 and not kwargs else self.forward(*args, **kwargs)
@@ -134,7 +130,7 @@ class Module:
             _name_module_in_error(e, self)
             raise
         finally:
-            graph.SCOPE = previous
+            _exit_scope(scope)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(

@@ -13,10 +13,10 @@ from autograd import graph
 def _restore_global_state():
     """Undo a test's changes to the default dtype and the recording switches, even when it fails."""
     dtype = autograd.get_default_dtype()
-    switches = (graph.GRAD_ENABLED, graph.ANOMALY, graph.TRACE, graph.SCOPE, graph.RECORD_GRADS)
+    switches = graph._switches()
     yield
     autograd.set_default_dtype(dtype)
-    graph.GRAD_ENABLED, graph.ANOMALY, graph.TRACE, graph.SCOPE, graph.RECORD_GRADS = switches
+    graph._restore_switches(switches)
 
 
 @pytest.fixture

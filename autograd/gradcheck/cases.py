@@ -86,7 +86,7 @@ def _window_case(rng: np.random.Generator) -> list[Case]:
     return [
         (
             "window (2, 3), stride (1, 2)",
-            _prim(ops.window_sum, shape=x.shape, window=window, stride=stride),
+            _prim(ops.fold_windows, shape=x.shape, window=window, stride=stride),
             (_t(rng.standard_normal(out_shape)),),
         )
     ]
@@ -268,7 +268,7 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
             (_t(rng.standard_normal((2, 5, 7))),),
         )
     ],
-    "window_sum": _window_case,
+    "fold_windows": _window_case,
     "window_totals": lambda rng: [
         (
             f"window {w}, stride {s}",

@@ -171,7 +171,7 @@ def gradgradcheck(
     n_args, diff = len(base.is_tensor), list(base.diff)
 
     def first_derivatives(*args: Any) -> tuple:
-        create = graph.GRAD_ENABLED  # off while finite differences evaluate this function
+        create = graph.grad_enabled()  # off while finite differences evaluate this function
         xs, g_out = list(args[:n_args]), args[n_args:]
         with enable_grad():
             for k in diff:

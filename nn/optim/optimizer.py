@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Tensor, graph
+from autograd import Tensor
 
 from ..utils import _zero_grad
 
@@ -147,12 +147,9 @@ class Optimizer:
             with ag.enable_grad():
                 loss = closure()
         updated: list[Tensor] = []
-        previous = graph._set_grad_enabled(False)  # no_grad(), without its cost on every step
-        try:
+        with ag.no_grad():  # (this thread only: another thread's recording is not affected)
             for group in self.param_groups:
                 self._step_group(group, updated)
-        finally:
-            graph._set_grad_enabled(previous)
         # the parameters changed in place: graphs that saved them can't backward any more
         ag.mark_modified(*updated)
         return loss

@@ -6,8 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from autograd.blas import axpy
-
 from .optimizer import Optimizer, required
 
 __all__ = ["SGD"]
@@ -15,9 +13,6 @@ __all__ = ["SGD"]
 
 class SGD(Optimizer):
     """``p -= lr * g``, PyTorch's algorithm step for step.
-
-    The update itself is one BLAS ``axpy`` per parameter where possible
-    (``autograd.blas.axpy``: one pass over memory instead of NumPy's two and a temporary).
 
     With ``weight_decay`` the gradient is ``g + weight_decay * p`` (L2 regularisation).
     With ``momentum`` μ the step direction is the buffer ``b = μ b + (1 - dampening) g``
@@ -55,11 +50,11 @@ class SGD(Optimizer):
         if group["momentum"] != 0 or group["weight_decay"] != 0:
             return super()._step_group(group, updated)
         # plain SGD, the common case: the same update as _update, without its branches per parameter
-        step, states = -float(group["lr"]), self.state
+        lr, states = float(group["lr"]), self.state  # (a Python float keeps the parameter's dtype)
         for p, data, g in self._with_grads(group):
             if p not in states:
                 states[p] = self._init_state(data, group)
-            axpy(step, g, data)  # data -= lr * g, in one pass over memory
+            data -= lr * g
             updated.append(p)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -74,4 +69,4 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += g if group["dampening"] == 0 else (1 - group["dampening"]) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        axpy(-float(lr), g, p)
+        p -= float(lr) * g

@@ -9,7 +9,7 @@ import pytest
 
 import autograd as ag
 from autograd import Tensor, gradcheck, ops
-from autograd.graph import MatmulSum, add_gradients
+from autograd.deferred import MatmulSum, add_gradients
 
 
 def _recurrence(w: Tensor, xs: list, h: Tensor) -> Tensor:

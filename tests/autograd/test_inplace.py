@@ -244,3 +244,84 @@ def test_modifying_a_saved_constant_is_detected():
     c += 1
     with pytest.raises(RuntimeError, match=MODIFIED):
         y.backward()
+
+
+# ------------------------------------------------------------------ only what the running rules read
+def _linear_setup(x_requires_grad: bool):
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=x_requires_grad)
+    w, b = Tensor(rng.standard_normal((2, 3)), requires_grad=True), Tensor(np.zeros(2), requires_grad=True)
+    return x, w, b
+
+
+def test_updating_a_weight_no_rule_reads_is_allowed():
+    """linear's weight and bias rules read the input, not the weight: with an input that needs no
+    gradient, updating the weight between forward and backward changes nothing (as in PyTorch)."""
+    x, w, b = _linear_setup(False)
+    y = (ag.linear(x, w, b) ** 2).sum()
+    expected = 2 * (x.numpy() @ w.numpy().T + b.numpy())  # dy/dout, from the values of the forward
+    with no_grad():
+        w -= 0.5
+        b += 1.0
+    y.backward()
+    np.testing.assert_allclose(w.grad.numpy(), expected.T @ x.numpy())
+    np.testing.assert_allclose(b.grad.numpy(), expected.sum(0))
+
+
+def test_step_then_a_second_backward_through_a_retained_graph():
+    import nn
+
+    ag.manual_seed(0)
+    layer = nn.Linear(3, 2)
+    opt = nn.optim.SGD(layer.parameters(), lr=0.1)
+    x = Tensor(np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32))
+    loss = (layer(x) ** 2).sum()
+    loss.backward(retain_graph=True)
+    first = [p.grad.numpy().copy() for p in layer.parameters()]
+    opt.step()
+    loss.backward()  # the same graph, the same saved values: the gradients add up again
+    for p, g in zip(layer.parameters(), first):
+        np.testing.assert_allclose(p.grad.numpy(), 2 * g)
+
+
+def test_grad_of_the_weight_alone_ignores_the_input_rule():
+    """``grad`` runs only the rules on the way to its inputs: the input's rule (which reads the
+    weight) doesn't run when only the weight's gradient is asked for."""
+    x, w, b = _linear_setup(True)
+    y = ag.linear(x, w, b).sum()
+    with no_grad():
+        w *= 2.0
+    (gw,) = ag.grad(y, w, retain_graph=True)
+    np.testing.assert_allclose(gw.numpy(), np.broadcast_to(x.numpy().sum(0), (2, 3)))
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        ag.grad(y, x)  # x's rule reads the (changed) weight
+
+
+@pytest.mark.parametrize("x_requires_grad", [True, False])
+def test_updating_a_weight_a_running_rule_reads_still_raises(x_requires_grad):
+    """The input's gradient needs the weight (dx = g @ w): after an update it must raise; so must a
+    deeper layer's, whose input is an earlier layer's output."""
+    x, w, b = _linear_setup(x_requires_grad)
+    w2 = Tensor(np.ones((1, 2)), requires_grad=True)
+    y = ag.linear(ag.linear(x, w, b).tanh(), w2).sum()
+    target = w if x_requires_grad else w2
+    with no_grad():
+        target -= 0.5
+    with pytest.raises(RuntimeError, match=MODIFIED) as e:
+        y.backward()
+    assert "linear" in str(e.value)
+
+
+def test_saved_output_is_checked_only_when_a_rule_reads_it():
+    x = leaf(0.5, 1.0)
+    y = x.exp()  # its rule reads its output
+    z = y + 1  # add's rules read nothing
+    y += 1.0
+    with pytest.raises(RuntimeError, match="its output"):
+        z.sum().backward()
+    u = leaf(0.5, 1.0)
+    v = u * 2.0
+    s = (v + 1).sum()
+    v += 1.0  # v was saved by nothing that needs it
+    s.backward()
+    np.testing.assert_allclose(u.grad.numpy(), [2.0, 2.0])

@@ -25,14 +25,6 @@ def test_every_column_computes_the_same_losses(workload):
     assert float(results["graphgrad"]["loss1"]) < float(results["graphgrad"]["loss0"])  # the update helped
 
 
-@pytest.mark.parametrize("column", ["paired", "paired-same-update"])
-def test_paired_columns_report_both_times_and_their_ratio(column):
-    r = bench_nn.WORKLOADS["mlp"][column](2)
+def test_the_paired_column_reports_both_times_and_their_ratio():
+    r = bench_nn.WORKLOADS["mlp"]["paired"](2)
     assert r["ms"] > 0 and r["reference_ms"] > 0 and r["ratio"] > 0
-
-
-def test_hand_written_step_with_the_blas_update_trains_the_same():
-    plain, blas = bench_nn._numpy_step("mlp"), bench_nn._numpy_step("mlp", bench_nn.ref.blas_sgd)
-    for _ in range(3):
-        a, b = plain(), blas()
-        assert abs(a - b) <= 1e-5 * abs(a)
