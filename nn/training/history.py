@@ -111,7 +111,8 @@ class History:
         from matplotlib.figure import Figure
 
         panels = self._panels()
-        fig = Figure(figsize=(4.2 * len(panels), 3.4), layout="constrained")
+        fig = Figure(figsize=(4.2 * len(panels), 3.6))
+        fig.subplots_adjust(left=0.35 / len(panels), right=1 - 0.1 / len(panels), bottom=0.15, top=0.82, wspace=0.3)
         epochs = self.history.get("epoch") or list(range(1, len(self) + 1))
         for ax, (name, keys, log) in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels):
             for key in keys:
@@ -123,6 +124,8 @@ class History:
             if log:
                 ax.set_yscale("log")
             ax.set_title(name)
+            if name == "learning rate":
+                ax.ticklabel_format(axis="y", useOffset=False)
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
             if len(keys) > 1 or name.startswith("gradient"):
@@ -157,7 +160,8 @@ def plot_confusion_matrix(matrix: np.ndarray, path: str | os.PathLike, classes: 
     k = len(matrix)
     labels = [str(c) for c in classes] if classes is not None and len(classes) == k else [str(i) for i in range(k)]
     size = max(3.5, 0.45 * k + 1.5)
-    fig = Figure(figsize=(size + 0.8, size), layout="constrained")
+    fig = Figure(figsize=(size + 1.2, size))
+    fig.subplots_adjust(left=0.2, right=0.95, bottom=0.2, top=0.95)
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax, shrink=0.8)

@@ -289,6 +289,7 @@ class Trainer:
         model, history = self.model, self.history
         monitor, mode = self._monitor(val_loader is not None)
         best_value: float | None = None
+        best_tie_loss = math.nan
         best_state: dict[str, Any] | None = None
         bad_epochs = 0
         if self.checkpoint_dir is not None:
@@ -303,6 +304,7 @@ class Trainer:
             history.load_state_dict(ckpt["history"])
             stop = ckpt.get("early_stopping") or {}
             best_value, bad_epochs = stop.get("best"), int(stop.get("bad_epochs", 0))
+            best_tie_loss = float(stop.get("best_tie_loss", math.nan))
             if best_path is not None and best_path.exists():
                 best_state = dict(load_checkpoint(best_path)["model"])
             start_epoch = int(ckpt["epoch"])
@@ -340,9 +342,15 @@ class Trainer:
                 if monitor not in logs:
                     raise KeyError(f"fit: monitor {monitor!r} is not among this run's numbers: {', '.join(logs)}")
                 value = float(logs[monitor])
-                improved = best_value is None or (value > best_value if mode == "max" else value < best_value)
+                # an accuracy tied with the best counts as better when the loss is lower (few examples: ties are common)
+                tie_loss = float(logs.get(monitor.replace("accuracy", "loss"), math.nan)) if mode == "max" else math.nan
+                improved = (
+                    best_value is None
+                    or (value > best_value if mode == "max" else value < best_value)
+                    or (value == best_value and tie_loss < best_tie_loss)
+                )
                 if improved:
-                    best_value, bad_epochs, history.best_epoch = value, 0, epoch
+                    best_value, best_tie_loss, bad_epochs, history.best_epoch = value, tie_loss, 0, epoch
                     if self.restore_best:
                         best_state = model.state_dict()
                 else:
@@ -359,7 +367,13 @@ class Trainer:
                 if self.patience is not None and bad_epochs >= self.patience:
                     history.stopped_early = self.stop_training = True
                 if last_path is not None:
-                    extra = {"early_stopping": {"best": best_value, "bad_epochs": bad_epochs, "monitor": monitor}}
+                    stop = {
+                        "best": best_value,
+                        "best_tie_loss": best_tie_loss,
+                        "bad_epochs": bad_epochs,
+                        "monitor": monitor,
+                    }
+                    extra = {"early_stopping": stop}
                     state = dict(model=model, optimizer=self.optimizer, scheduler=self.scheduler, history=history)
                     if improved:
                         save_checkpoint(best_path, epoch=epoch, extra=extra, **state)
@@ -466,7 +480,8 @@ def fit(
     - ``val_loader``: scored after every epoch (``val_loss``, ``val_accuracy``, ...).
     - ``patience``: stop after that many epochs without improving ``monitor`` (default
       ``val_accuracy`` when accuracy is a metric, else ``val_loss``; without validation data
-      the training numbers). ``restore_best``: end with the weights of the best epoch.
+      the training numbers; an accuracy equal to the best counts as better when its loss is
+      lower). ``restore_best``: end with the weights of the best epoch.
     - ``scheduler``: stepped once per epoch (``ReduceLROnPlateau`` with the validation loss).
     - ``clip_grad_norm``: rescale the gradients to at most this joint L2 norm before each step.
     - ``checkpoint_dir``: write ``best.npz`` and ``last.npz`` there (atomically) every epoch;
