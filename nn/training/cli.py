@@ -182,12 +182,9 @@ def _data_kind(data: str) -> str:
     """``'image'`` or ``'text'`` for a dataset name or path; a one-line error for anything else."""
     key = data.lower()
     path = Path(data).expanduser()
-    if (
-        key in ("digits", "mnist", "fashion-mnist", "fashion_mnist", "fashionmnist", *_image_sets())
-        and not path.exists()
-    ):
-        return "image"
-    if key in _corpora() and not path.exists():
+    if key in ("digits", "uci-digits", "mnist", "fashion-mnist", "fashion_mnist", "fashionmnist", *_image_sets()):
+        return "image"  # a name means the built-in dataset, as in nn.data
+    if key in _corpora():
         return "text"
     if path.is_dir():
         return "image"
