@@ -113,3 +113,27 @@ def test_epoch_line_format():
     line = format_logs({"epoch": 3, "loss": 0.12345, "accuracy": 0.9651, "val_perplexity": 4.56789, "lr": 0.001,
                         "time": 2.04, "samples_per_s": 12345.6})  # fmt: skip
     assert line == "loss 0.1235  accuracy 96.5%  val_perplexity 4.568  lr 0.001  12,346 samples/s  2.0s"
+
+
+def test_live_plot_in_a_notebook_redraws_one_output(monkeypatch):
+    display_module = pytest.importorskip("IPython.display")
+    from nn.training import history as history_module
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(("update", obj))
+
+    def display(obj, display_id=None):
+        shown.append(("display", obj, display_id))
+        return Handle()
+
+    monkeypatch.setattr(history_module, "in_notebook", lambda: True)
+    monkeypatch.setattr(display_module, "display", display)
+    live = LivePlot()
+    h = _history()
+    live.update(h)
+    live.update(h)
+    assert [s[0] for s in shown] == ["display", "update"] and shown[0][2] is True
+    assert shown[1][1].data[:8] == b"\x89PNG\r\n\x1a\n"  # a PNG of the curves, replacing the first
