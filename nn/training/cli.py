@@ -131,18 +131,25 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", nargs="?", default="mlp", help="a model name (default mlp; --list names them)")
-    p.add_argument("--data", help="a dataset name (digits, mnist, fashion-mnist, shakespeare), an IDX directory "
-                   "or a UTF-8 text file (default: digits, or shakespeare for language models)")  # fmt: skip
-    p.add_argument("--epochs", type=int, help="number of epochs (default: per model)")
-    p.add_argument("--batch-size", type=int, help="examples (language models: rows of tokens) per batch")
-    p.add_argument("--lr", type=float, help="learning rate (default: per model)")
-    p.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (default: per model)")
-    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers (default 0)")
-    p.add_argument("--limit", type=int, help="train on the first N examples (language models: N tokens of text)")
-    p.add_argument("--patience", type=int, help="stop after N epochs without a better validation score")
-    p.add_argument("--num-steps", type=int, default=NUM_STEPS, help="language models: tokens per row of a batch")
-    p.add_argument("--out", help="output directory (default ./graphgrad-runs/MODEL-DATA)")
+    p.add_argument(
+        "model", nargs="?", default="mlp", metavar="MODEL", help="a model name (default mlp; --list names them)"
+    )
+    data_help = ("a dataset name (digits, mnist, fashion-mnist, shakespeare), an IDX directory or a UTF-8 text "
+                 "file (default: digits, or shakespeare for language models)")  # fmt: skip
+    p.add_argument("--data", metavar="NAME|PATH", help=data_help)
+    p.add_argument("--epochs", metavar="N", type=int, help="number of epochs (default: per model)")
+    p.add_argument("--batch-size", metavar="N", type=int, help="examples (language models: rows of tokens) per batch")
+    p.add_argument("--lr", metavar="X", type=float, help="learning rate (default: per model)")
+    p.add_argument("--optimizer", metavar="NAME", help=f"one of {', '.join(OPTIMIZERS)} (default: per model)")
+    p.add_argument("--seed", metavar="N", type=int, default=0, help="random seed: same seed, same numbers (default 0)")
+    p.add_argument(
+        "--limit", metavar="N", type=int, help="train on the first N examples (language models: N tokens of text)"
+    )
+    p.add_argument("--patience", metavar="N", type=int, help="stop after N epochs without a better validation score")
+    p.add_argument(
+        "--num-steps", metavar="N", type=int, default=NUM_STEPS, help="language models: tokens per row of a batch"
+    )
+    p.add_argument("--out", metavar="DIR", help="output directory (default ./graphgrad-runs/MODEL-DATA)")
     p.add_argument("--resume", action="store_true", help="continue from the output directory's last.npz")
     p.add_argument("--list", action="store_true", help="list the models and datasets, then exit")
     return p
