@@ -51,6 +51,7 @@ class ModelSpec:
     min_size: int = 0  # images smaller than this are resized up (bilinear)
     exact_size: int = 0  # images are resized to exactly this (LeNet's dense layer expects 28x28)
     grad_norms: bool = False
+    schedule: str | None = None  # "cosine": the rate falls along a half cosine over the run (CosineAnnealingLR)
     per_data: dict[str, dict[str, Any]] = field(default_factory=dict)  # defaults that differ per dataset
 
 
@@ -88,7 +89,7 @@ def _lm(cell: str) -> Callable[..., Any]:
     return build
 
 
-_LM = dict(epochs=6, lr=3e-3, batch_size=32, optimizer="adam")
+_LM = dict(epochs=8, lr=3e-3, batch_size=32, optimizer="adam", schedule="cosine")
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec("image", _mlp, "multilayer perceptron, ReLU (one hidden layer of 256 on 8x8 digits)",
                      epochs=30, lr=2e-3, batch_size=32, grad_norms=True,
@@ -358,11 +359,19 @@ def _run(args: argparse.Namespace) -> int:
         metrics = ("perplexity",)
         clip = 1.0
     params = sum(p.size for p in model.parameters())
-    _say(f"{params:,} parameters; {opt_name} lr {lr:g}, batch {batch_size}, {epochs} epochs; writing to {out}")
+    optimizer = _optimizer(opt_name, model.parameters(), lr)
+    scheduler = None
+    if defaults["schedule"] == "cosine":
+        from ..optim.lr_scheduler import CosineAnnealingLR
+
+        scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
+    schedule = f" ({defaults['schedule']} schedule)" if scheduler is not None else ""
+    _say(f"{params:,} parameters; {opt_name} lr {lr:g}{schedule}, batch {batch_size}, {epochs} epochs; "
+         f"writing to {out}")  # fmt: skip
     history = fit(
-        model, train_loader, loss_fn=CrossEntropyLoss(), optimizer=_optimizer(opt_name, model.parameters(), lr),
-        epochs=epochs, val_loader=val_loader, metrics=metrics, clip_grad_norm=clip, patience=args.patience,
-        checkpoint_dir=out, resume=args.resume, progress=True, grad_norms=spec.grad_norms,
+        model, train_loader, loss_fn=CrossEntropyLoss(), optimizer=optimizer, epochs=epochs, val_loader=val_loader,
+        metrics=metrics, scheduler=scheduler, clip_grad_norm=clip, patience=args.patience, checkpoint_dir=out,
+        resume=args.resume, progress=True, grad_norms=spec.grad_norms,
     )  # fmt: skip
     written = []
     if len(history):
