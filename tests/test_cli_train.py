@@ -199,3 +199,17 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_last_checkpoint(tmp_path):
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("graphgrad train: interrupted: the last checkpoint is ")
     assert load_checkpoint(tmp_path / "last.npz")["epoch"] >= 1
+
+
+@pytest.mark.parametrize("name", sorted(n for n, spec in train_cli.MODELS.items() if spec.kind == "image"))
+def test_every_image_model_fits_the_digits_and_fashion_mnist_shapes(name):
+    """Each recipe builds its model for 8x8 digits (resized where the architecture needs it) and 28x28 images."""
+    from nn.data import TensorDataset
+
+    spec = train_cli.MODELS[name]
+    for size in (8, 28):
+        images = TensorDataset(np.zeros((2, 1, size, size), np.float32), np.zeros(2, np.int64))
+        data, shape = train_cli._fit_images(images, spec)
+        model = spec.build(shape, 10)
+        model.eval()
+        assert model(data[:2][0]).shape == (2, 10), (name, size)
