@@ -39,6 +39,8 @@ def text_file(tmp_path) -> Path:
 def _errors(tmp_path: Path, text_file: Path) -> list[tuple[list[str], str]]:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9 au lait".encode("latin-1"))
     return [
         (["lenett"], "unknown model 'lenett'; did you mean 'lenet'"),
         (["--data", "fashion-mnst"], "unknown dataset 'fashion-mnst'; did you mean 'fashion-mnist'"),
@@ -56,6 +58,7 @@ def _errors(tmp_path: Path, text_file: Path) -> list[tuple[list[str], str]]:
         (["--out", str(blocker / "run")], "can't write to the output directory"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["gru", "--data", str(text_file), "--limit", "20"], "too short for one batch"),
+        (["lstm", "--data", str(latin1)], "is not UTF-8 text"),
     ]
 
 

@@ -324,7 +324,10 @@ def _run(args: argparse.Namespace) -> int:
     if spec.kind == "image":
         from ..data import DataLoader, load_dataset
 
-        splits = load_dataset(data, seed=args.seed, limit=args.limit)
+        try:
+            splits = load_dataset(data, seed=args.seed, limit=args.limit)
+        except (ValueError, OSError) as e:  # a missing, unreadable or malformed dataset
+            raise UsageError(_one_line(e)) from None
         train, shape = _fit_images(splits.train, spec)
         val, _ = _fit_images(splits.val, spec)
         test, _ = _fit_images(splits.test, spec)
@@ -341,7 +344,10 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from ..data import SeqDataLoader, load_language_data
 
-        corpus = load_language_data(data, limit=args.limit)
+        try:
+            corpus = load_language_data(data, limit=args.limit)
+        except (ValueError, OSError) as e:  # a missing, unreadable or non-UTF-8 text
+            raise UsageError(_one_line(e)) from None
         data_name = Path(data).stem if Path(data).expanduser().is_file() else data.lower()
         out = _output_dir(args, name, data_name)
         model = spec.build(len(corpus.vocab))
@@ -416,8 +422,15 @@ def _keep_freed_memory() -> None:
         keep()
 
 
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run ``graphgrad train``; returns the exit status (0, 1 on a failed run, 2 on bad input, 130 on Ctrl-C)."""
+    """Run ``graphgrad train``; returns the exit status (0, 1 on a failed run, 2 on bad input, 130 on Ctrl-C).
+
+    ``GRAPHGRAD_DEBUG=1`` lets errors other than bad input raise with their traceback.
+    """
     try:
         args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
         if args.list:
@@ -431,10 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError, OSError, FloatingPointError, KeyError) as e:
-        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        print(f"{PROG}: error: {message}", file=sys.stderr)
+    except Exception as e:
+        if os.environ.get("GRAPHGRAD_DEBUG"):
+            raise
+        known = isinstance(e, (ValueError, TypeError, OSError, FloatingPointError, KeyError))
+        kind = "" if known else f"internal error ({type(e).__name__}, GRAPHGRAD_DEBUG=1 shows where): "
+        print(f"{PROG}: error: {kind}{_one_line(e)}", file=sys.stderr)
         return 1
