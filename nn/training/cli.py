@@ -52,6 +52,7 @@ class ModelSpec:
     exact_size: int = 0  # images are resized to exactly this (LeNet's dense layer expects 28x28)
     grad_norms: bool = False
     schedule: str | None = None  # "cosine": the rate falls along a half cosine over the run (CosineAnnealingLR)
+    xavier: bool = False  # re-initialise weights with Xavier's uniform rule (sigmoid networks, as D2L trains LeNet)
     per_data: dict[str, dict[str, Any]] = field(default_factory=dict)  # defaults that differ per dataset
 
 
@@ -98,7 +99,8 @@ MODELS: dict[str, ModelSpec] = {
                               epochs=30, lr=1e-3, batch_size=32, grad_norms=True,
                               per_data={"mnist": dict(epochs=10), "fashion-mnist": dict(epochs=10)}),
     "lenet": ModelSpec("image", _vision("lenet"), "LeNet-5 (sigmoid, average pooling), 28x28 inputs",
-                       epochs=5, lr=3e-3, exact_size=28, per_data={"digits": dict(epochs=30, batch_size=32)}),
+                       epochs=5, lr=5e-3, exact_size=28, schedule="cosine", xavier=True,
+                       per_data={"digits": dict(epochs=30, batch_size=32)}),
     "alexnet": ModelSpec("image", _vision("alexnet"), "AlexNet's layout, narrowed for CPU", epochs=5, min_size=28,
                          per_data={"digits": dict(epochs=20)}),
     "vgg": ModelSpec("image", _vision("vgg"), "VGG blocks (3x3 convolutions)", epochs=5, min_size=28,
@@ -364,6 +366,12 @@ def _run(args: argparse.Namespace) -> int:
         _say(f"{name} on {data_name}: {sizes} {corpus.token}s, vocabulary of {len(corpus.vocab)} ({corpus.source})")
         metrics = ("perplexity",)
         clip = 1.0
+    if spec.xavier:
+        from .. import Conv2d, Linear, init
+
+        for module in model.modules():
+            if isinstance(module, (Linear, Conv2d)):
+                init.xavier_uniform_(module.weight)
     params = sum(p.size for p in model.parameters())
     optimizer = _optimizer(opt_name, model.parameters(), lr)
     scheduler = None
