@@ -216,3 +216,16 @@ def test_every_image_model_fits_the_digits_and_fashion_mnist_shapes(name):
         model = spec.build(shape, 10)
         model.eval()
         assert model(data[:2][0]).shape == (2, 10), (name, size)
+
+
+def test_train_keeps_freed_memory_unless_told_not_to(monkeypatch, capsys):
+    from autograd import allocator
+
+    calls = []
+    monkeypatch.setattr(allocator, "keep_freed_memory", lambda: calls.append(1) or True, raising=False)
+    monkeypatch.delenv("GRAPHGRAD_MALLOC", raising=False)
+    assert cli.main(["train", "--epochs", "0"]) == 2  # stops at the argument check, after the allocator call
+    assert calls == [1]
+    monkeypatch.setenv("GRAPHGRAD_MALLOC", "system")
+    cli.main(["train", "--epochs", "0"])
+    assert calls == [1]
