@@ -90,7 +90,7 @@ def _lm(cell: str) -> Callable[..., Any]:
     return build
 
 
-_LM = dict(epochs=8, lr=3e-3, batch_size=32, optimizer="adam", schedule="cosine")
+_LM = dict(epochs=5, lr=3e-3, batch_size=32, optimizer="adam", schedule="cosine")
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec("image", _mlp, "multilayer perceptron, ReLU (one hidden layer of 256 on 8x8 digits)",
                      epochs=30, lr=2e-3, batch_size=32, grad_norms=True,
