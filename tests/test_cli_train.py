@@ -229,3 +229,28 @@ def test_train_keeps_freed_memory_unless_told_not_to(monkeypatch, capsys):
     monkeypatch.setenv("GRAPHGRAD_MALLOC", "system")
     cli.main(["train", "--epochs", "0"])
     assert calls == [1]
+
+
+def test_one_blas_thread_for_the_mlps_and_the_number_put_back(monkeypatch):
+    import ctypes
+
+    from autograd.blas import _openblas_libraries
+
+    getters = [
+        fn
+        for lib in _openblas_libraries()
+        for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
+        if (fn := getattr(lib, name, None)) is not None
+    ]
+    if not getters:
+        pytest.skip("no OpenBLAS with a thread-count function in this process")
+    getters[0].restype = ctypes.c_int
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before, seen = getters[0](), []
+    restore = train_cli._one_blas_thread()
+    seen.append(getters[0]())
+    restore()
+    assert seen == [1] and getters[0]() == before
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert train_cli._one_blas_thread() is None  # the user's setting wins

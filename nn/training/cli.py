@@ -53,6 +53,7 @@ class ModelSpec:
     grad_norms: bool = False
     schedule: str | None = None  # "cosine": the rate falls along a half cosine over the run (CosineAnnealingLR)
     xavier: bool = False  # re-initialise weights with Xavier's uniform rule (sigmoid networks, as D2L trains LeNet)
+    one_blas_thread: bool = False  # products too small to gain from a second BLAS thread (see _one_blas_thread)
     per_data: dict[str, dict[str, Any]] = field(default_factory=dict)  # defaults that differ per dataset
 
 
@@ -93,10 +94,10 @@ def _lm(cell: str) -> Callable[..., Any]:
 _LM = dict(epochs=5, lr=3e-3, batch_size=32, optimizer="adam", schedule="cosine")
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec("image", _mlp, "multilayer perceptron, ReLU (one hidden layer of 256 on 8x8 digits)",
-                     epochs=30, lr=2e-3, batch_size=32, grad_norms=True,
+                     epochs=30, lr=2e-3, batch_size=32, grad_norms=True, one_blas_thread=True,
                      per_data={"mnist": dict(epochs=10), "fashion-mnist": dict(epochs=10)}),
     "deep_sigmoid": ModelSpec("image", _deep_sigmoid, "6 sigmoid layers of 30: vanishing gradients (Nielsen ch. 5)",
-                              epochs=30, lr=1e-3, batch_size=32, grad_norms=True,
+                              epochs=30, lr=1e-3, batch_size=32, grad_norms=True, one_blas_thread=True,
                               per_data={"mnist": dict(epochs=10), "fashion-mnist": dict(epochs=10)}),
     "lenet": ModelSpec("image", _vision("lenet"), "LeNet-5 (sigmoid, average pooling), 28x28 inputs",
                        epochs=5, lr=5e-3, exact_size=28, schedule="cosine", xavier=True,
@@ -319,6 +320,11 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     import autograd as ag
 
+    if spec.one_blas_thread:
+        restore = _one_blas_thread()
+        if restore is not None:
+            args.restore.append(restore)
+
     from .. import CrossEntropyLoss
     from .loop import fit
 
@@ -421,6 +427,32 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_blas_thread() -> Callable[[], None] | None:
+    """Run OpenBLAS on one thread (unless the user set ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``).
+
+    The MLPs' products (a batch of 32 by 64 inputs, times 64 by 256) take microseconds: a second
+    thread can't pay for its start and its waits, and when the cores are busy with other work the
+    waiting threads cost far more (the default run took 25 s instead of 4 on a loaded 2-core VM).
+    Returns what puts the previous number back (``main`` calls it, for callers in the same process).
+    """
+    if os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS"):
+        return None
+    import ctypes
+
+    from autograd.blas import _openblas_libraries
+
+    for lib in _openblas_libraries():
+        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", "64_"), ("openblas", "")):
+            set_threads = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            get_threads = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if set_threads is not None and get_threads is not None:
+                set_threads.argtypes, set_threads.restype, get_threads.restype = [ctypes.c_int], None, ctypes.c_int
+                before = get_threads()
+                set_threads(1)
+                return lambda: set_threads(before)
+    return None
+
+
 def _keep_freed_memory() -> None:
     """This command owns its process: let glibc keep freed memory for the next step (see autograd.allocator)."""
     from autograd import allocator
@@ -445,7 +477,12 @@ def main(argv: list[str] | None = None) -> int:
             print(_list())
             return 0
         _keep_freed_memory()
-        return _run(args)
+        args.restore = []
+        try:
+            return _run(args)
+        finally:
+            for restore in args.restore:
+                restore()
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
