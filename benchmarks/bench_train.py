@@ -136,15 +136,19 @@ def main() -> None:
     parser.add_argument("--data", default=str(DATA), help="folder with Fashion-MNIST's four IDX files")
     parser.add_argument("--rounds", type=int, default=1, help="processes per framework, alternating")
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
+    parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads of both columns (default: theirs)")
     args = parser.parse_args()
+    if args.threads:  # read by OpenBLAS (NumPy) and by PyTorch's OpenMP in the worker processes
+        os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(args.threads)
     if not Path(args.data).is_dir():
         sys.exit(f"bench_train: no folder {args.data}: install Debian's dataset-fashion-mnist, or pass --data DIR")
     runs: dict[str, list[dict]] = {name: [] for name in COLUMNS}
     for _ in range(args.rounds):
         for name in COLUMNS:
             runs[name].append(run_worker(__file__, f"{args.data}::{args.limit}", name, 1))
+    threads = f"{args.threads} thread(s) each" if args.threads else "default threads"
     print(f"one epoch of LeNet on Fashion-MNIST, batch {BATCH}, Adam: load + train + validation + test "
-          f"({allocator_note()}; {args.rounds} process(es) per framework)")  # fmt: skip
+          f"({allocator_note()}; {threads}; {args.rounds} process(es) per framework)")  # fmt: skip
     medians = {}
     for name, results in runs.items():
         good = [r for r in results if "error" not in r]
