@@ -86,11 +86,14 @@ def torch_epoch(folder: str, limit: int | None = None) -> dict:
     order = np.random.default_rng(0).permutation(len(x))
     n_val = round(VAL * len(x))
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])[:limit]
-    pixels = x[train_idx].astype(np.float64) / 255
-    mean, std = pixels.mean(), pixels.std()
+    counts = np.bincount(x[train_idx].reshape(-1), minlength=256)  # pixel statistics from a histogram
+    values = np.arange(256) / 255
+    mean = float(counts @ values / counts.sum())
+    std = float(np.sqrt(counts @ (values - mean) ** 2 / counts.sum()))
 
     def tensor(images: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(((images.astype(np.float32) / 255 - mean) / std).astype(np.float32)[:, None])
+        out = torch.from_numpy(images[:, None]).to(torch.float32)
+        return out.mul_(1 / (255 * std)).sub_(mean / std)
 
     train_x, train_y = tensor(x[train_idx]), torch.from_numpy(y[train_idx])
     val_x, val_y = tensor(x[val_idx]), torch.from_numpy(y[val_idx])
