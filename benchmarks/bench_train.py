@@ -92,7 +92,7 @@ def torch_epoch(folder: str, limit: int | None = None) -> dict:
     std = float(np.sqrt(counts @ (values - mean) ** 2 / counts.sum()))
 
     def tensor(images: np.ndarray) -> torch.Tensor:
-        out = torch.from_numpy(images[:, None]).to(torch.float32)
+        out = torch.tensor(images[:, None], dtype=torch.float32)
         return out.mul_(1 / (255 * std)).sub_(mean / std)
 
     train_x, train_y = tensor(x[train_idx]), torch.from_numpy(y[train_idx])
