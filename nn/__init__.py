@@ -74,3 +74,7 @@ __all__ += [
 from . import data, models, optim  # noqa: E402
 
 __all__ += ["data", "models", "optim"]
+# --- the training loop, metrics, checkpoints and curves (nn.training: fit, evaluate, Trainer, generate)
+from . import training  # noqa: E402
+
+__all__ += ["training"]
