@@ -91,6 +91,12 @@ def _lm(cell: str) -> Callable[..., Any]:
     return build
 
 
+def _transformer(vocab_size: int) -> Any:
+    from ..models import CharTransformer
+
+    return CharTransformer(vocab_size, d_model=128, nhead=4, num_layers=2, max_len=128, dropout=0.1)
+
+
 _LM = dict(epochs=5, lr=3e-3, batch_size=32, optimizer="adam", schedule="cosine")
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec("image", _mlp, "multilayer perceptron, ReLU (one hidden layer of 256 on 8x8 digits)",
@@ -117,6 +123,8 @@ MODELS: dict[str, ModelSpec] = {
     "rnn": ModelSpec("text", _lm("rnn"), "character language model: embedding, RNN (tanh) of 256, linear", **_LM),
     "gru": ModelSpec("text", _lm("gru"), "character language model: embedding, GRU of 256, linear", **_LM),
     "lstm": ModelSpec("text", _lm("lstm"), "character language model: embedding, LSTM of 256, linear", **_LM),
+    "transformer": ModelSpec("text", _transformer, "decoder-only character transformer: 2 causal self-attention "
+                             "blocks of width 128, 4 heads", **_LM),
 }  # fmt: skip
 # nn.models.REGISTRY's names for the language models
 ALIASES = {"rnn_lm": "rnn", "gru_lm": "gru", "lstm_lm": "lstm", "deep_sigmoid_mlp": "deep_sigmoid"}
