@@ -14,7 +14,7 @@ from . import allocator
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
 from . import ops
 from .anomaly import detect_anomaly, is_anomaly_enabled
-from .drawing import draw, save_svg  # graphviz itself is imported only when a drawing is made
+from .drawing import backward_steps, draw, save_svg  # graphviz itself is imported only when a drawing is made
 from .dtypes import get_default_dtype, set_default_dtype
 from .engine import backward, grad
 from .factories import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
@@ -90,6 +90,7 @@ __all__ = [
     "Tensor", "tensor", "Parameter", "apply", "mark_modified", "Function", "FunctionCtx", "Node", "Op", "ops",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "backward",
     "detect_anomaly", "is_anomaly_enabled", "module_scope", "record_gradients", "manual_seed", "draw", "save_svg",
+    "backward_steps",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "get_default_dtype", "set_default_dtype",
     "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "eye",

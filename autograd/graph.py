@@ -165,6 +165,92 @@ class module_scope:
         _set_scope(self.previous)
 
 
+class OpName(str):
+    """The name of a composite function (``conv2d``) as it appears in a ``node.scope``.
+
+    A ``str``, so everything that prints scopes shows it; its own type, so drawings can tell a
+    composite call from a module (:class:`op_scope`).
+    """
+
+    __slots__ = ()
+
+
+class CallScope(Scope):
+    """The scope of one composite call: also remembers the call's tensor arguments that need no
+    gradient (a learner's image batch), whose own ops are not recorded, so drawings can show them.
+    Large ones are kept as a :class:`ReleasedInput` description, not as the array."""
+
+    __slots__ = ("inputs",)
+
+
+def _describe_call_inputs(args: tuple) -> tuple:
+    described = []
+    for a in args:
+        if isinstance(a, _Tensor):
+            if a.requires_grad:
+                continue  # recorded: the graph has it
+            data = a._data
+        elif type(a) is _ndarray:
+            data = a
+        else:
+            continue
+        if type(data) is _ndarray and data.size > KEEP_VALUES_UPTO:
+            a = ReleasedInput(data.shape, data.dtype, getattr(a, "name", None), id(a))
+        described.append(a)
+    return tuple(described)
+
+
+class op_scope:
+    """Mark the nodes recorded inside as one call of the composite function ``name``.
+
+    Functions built from several primitives (``nn.functional.conv2d``: pad, sliding window,
+    matmul, ...) enter one, so drawings can show the call as the one op the learner wrote,
+    with the learner's tensors as its inputs. It is a :class:`Scope` entry like a module's
+    (an :class:`OpName`), so recording costs nothing more. As a decorator it wraps a function:
+
+    >>> @op_scope("double")
+    ... def double(x):
+    ...     return x + x
+    >>> import autograd as ag
+    >>> y = double(ag.Tensor([1.0], requires_grad=True))
+    >>> y.grad_fn.scope[-1], type(y.grad_fn.scope[-1]).__name__
+    ('double', 'OpName')
+    """
+
+    __slots__ = ("name", "previous")
+
+    def __init__(self, name: str):
+        self.name = OpName(name)
+
+    def __enter__(self) -> None:
+        self.previous = _set_scope(CallScope(self.name, SCOPE))
+        SCOPE.inputs = ()
+
+    def __exit__(self, *exc: object) -> None:
+        _set_scope(self.previous)
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        import functools
+        import types
+
+        name, state, scope = self.name, sys.modules[__name__], CallScope  # closure cells, not globals (below)
+        describe = _describe_call_inputs
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            previous = state.SCOPE
+            state.SCOPE = s = scope(name, previous)
+            s.inputs = describe(args) if state.GRAD_ENABLED else ()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                state.SCOPE = previous
+
+        # Rebuilt with the wrapped function's globals: doctest only collects a function whose
+        # globals are its module's, and the wrapped one's docstring example must keep running.
+        wrapper = types.FunctionType(call.__code__, fn.__globals__, fn.__name__, None, call.__closure__)
+        return functools.update_wrapper(wrapper, fn)
+
+
 # --------------------------------------------------------------------------- source lines
 # The autograd and nn package folders, each ending in a separator so "autograd_demo.py" is not inside.
 _PACKAGE_DIRS = tuple(

@@ -28,6 +28,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from autograd.graph import op_scope  # composites draw as one op (autograd.drawing)
 
 from . import init
 from .module import Module, Parameter
@@ -126,6 +127,7 @@ def _window_stack(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, who: 
 
 
 # ============================================================ functional forms
+@op_scope("conv2d")
 def conv2d(
     input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, *, _who: Any = "conv2d"
 ) -> Tensor:
@@ -189,6 +191,7 @@ def _pool_args(kernel_size: Any, stride: Any, padding: Any, who: Any) -> tuple[t
     return k, s, p
 
 
+@op_scope("max_pool2d")
 def max_pool2d(
     input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, *, _who: Any = "max_pool2d"
 ) -> Tensor:
@@ -204,6 +207,7 @@ def max_pool2d(
     return _unbatch(ag.max(_window_stack(x, k, s, p, _who, value=-np.inf), dim=0), unbatched)
 
 
+@op_scope("avg_pool2d")
 def avg_pool2d(
     input: Any,
     kernel_size: Any,
@@ -234,6 +238,7 @@ def avg_pool2d(
     return _unbatch(out, unbatched)
 
 
+@op_scope("lp_pool2d")
 def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, *, _who: Any = "lp_pool2d") -> Tensor:
     """Power-average pooling: ``(sum of x**p over each window) ** (1/p)``; p=2 is L2 pooling.
 
@@ -277,6 +282,7 @@ def _avg_matrix(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
     return m
 
 
+@op_scope("adaptive_avg_pool2d")
 def adaptive_avg_pool2d(input: Any, output_size: Any, *, _who: Any = "adaptive_avg_pool2d") -> Tensor:
     """Average over PyTorch's adaptive bins so the output is ``output_size`` (``None`` keeps a size).
 

@@ -17,6 +17,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from autograd.graph import op_scope  # composites draw as one op (autograd.drawing)
 from autograd.random import generator
 
 from .conv import adaptive_avg_pool2d, avg_pool2d, conv2d, lp_pool2d, max_pool2d
@@ -44,6 +45,7 @@ def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
     return ag.leaky_relu(input, negative_slope)
 
 
+@op_scope("prelu")
 def prelu(input: Any, weight: Any) -> Tensor:
     """Leaky ReLU with a learned slope: ``x`` where positive, ``weight * x`` elsewhere.
 
@@ -84,6 +86,7 @@ def log_softmax(input: Any, dim: int = -1) -> Tensor:
     return ag.log_softmax(input, dim)
 
 
+@op_scope("softplus")
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, a smooth ReLU.
 
@@ -106,6 +109,7 @@ def absolute_rectifier(input: Any) -> Tensor:
     return ag.abs(input)
 
 
+@op_scope("maxout")
 def maxout(input: Any, pieces: int, dim: int = -1) -> Tensor:
     """Maxout: split ``dim`` into groups of ``pieces`` consecutive values and keep each group's max.
 
@@ -141,6 +145,7 @@ def flatten(input: Any, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     return ag.flatten(input, start_dim, end_dim)
 
 
+@op_scope("dropout")
 def dropout(input: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
@@ -183,6 +188,7 @@ def embedding(input: Any, weight: Any) -> Tensor:
     return ag.getitem(w, idx)
 
 
+@op_scope("batch_norm")
 def batch_norm(
     input: Any,
     running_mean: Tensor | None,
@@ -257,6 +263,7 @@ def _same_shape(input: Tensor, target: Tensor, who: str) -> None:
         )
 
 
+@op_scope("nll_loss")
 def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of integer class targets, given log-probabilities.
 
@@ -316,6 +323,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     return _reduce(ag.reshape(loss, () if unbatched else t.shape), reduction, "nll_loss")
 
 
+@op_scope("cross_entropy")
 def cross_entropy(
     input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
@@ -351,6 +359,7 @@ def cross_entropy(
     return nll_loss(logp, t, weight, ignore_index, reduction)
 
 
+@op_scope("mse_loss")
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error ``(input - target)**2``, averaged by default.
 
@@ -363,6 +372,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction, "mse_loss")
 
 
+@op_scope("l1_loss")
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Absolute error ``|input - target|``, averaged by default."""
     x, t = ag.as_tensor(input), ag.as_tensor(target)
@@ -381,6 +391,7 @@ def _log_at_least_minus_100(p: Tensor) -> Tensor:
     return ag.clamp(ag.where(positive, ag.log(ag.where(positive, p, 1.0)), -100.0), min=-100.0)
 
 
+@op_scope("binary_cross_entropy")
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p``; logs are clamped at -100 (PyTorch).
 
@@ -398,6 +409,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
+@op_scope("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input: Any, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
 ) -> Tensor:

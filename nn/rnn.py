@@ -47,19 +47,26 @@ _ACTIVATIONS = {"tanh": ag.tanh, "relu": ag.relu}
 # ============================================================ one time step
 # ``pre`` is the input's share of the pre-activations, W_ih x plus every bias that can join
 # it (see ``_project``), so the recurrent matmul and that sum are one ``linear`` node.
+def _gates(pieces: tuple, names: tuple) -> tuple:
+    """The gate blocks of a step, named as the equations name them (drawings label them so)."""
+    for t, name in zip(pieces, names):
+        t.name = name
+    return pieces
+
+
 def _rnn_step(pre: Tensor, h: Tensor, w_hh: Tensor, act: Any) -> Tensor:
     return act(ag.linear(h, w_hh, pre))
 
 
 def _gru_step(pre: Tensor, gi_n: Tensor, h: Tensor, w_hh: Tensor) -> Tensor:
     # one matmul for all three gates: [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn]
-    r, z, hn = ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1)
+    r, z, hn = _gates(ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1), ("r", "z", "n"))
     n = ag.tanh(ag.addcmul(gi_n, ag.sigmoid(r), hn))
     return ag.lerp(n, h, ag.sigmoid(z))  # (1 - z) * n + z * h
 
 
 def _lstm_step(pre: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:
-    i, f, g, o = ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1)
+    i, f, g, o = _gates(ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1), ("i", "f", "g", "o"))
     c = ag.addcmul(ag.sigmoid(f) * c, ag.sigmoid(i), ag.tanh(g))
     return ag.sigmoid(o) * ag.tanh(c), c
 

@@ -27,16 +27,22 @@ What is drawn, and the options of :func:`draw`:
 - ops are grouped in boxes by the ``nn.Module`` whose forward created them (``node.scope``),
   one box per call: a module run twice (a shared ReLU, an RNN cell) gets two boxes, and the
   weights they share sit outside both.
+- composite functions (``conv2d``, pooling, ``batch_norm``, the losses of ``nn.functional``:
+  whatever runs inside ``autograd.graph.op_scope``) are drawn as one op, as the learner wrote
+  them, with the learner's tensors as inputs. ``implementation=True`` draws their primitives
+  instead (pad, sliding window, matmul, ...), boxed by the function's name.
 - ``collapse``: an int ``k`` draws each module at depth ``k`` as one node (0: the whole model,
   1: its children, ...); or module names / class names / classes to collapse; ``False``: never.
-  ``None`` (default): collapse only as far as needed to stay under ``max_nodes``. A collapsed
-  module shows its op and parameter counts, output shapes, and parameter gradient norm.
+  ``None`` (default): collapse modules only as deep as needed to draw at most ``fit`` nodes
+  (default 150: a readable page), and say so in the caption. A collapsed module shows its op
+  and parameter counts, output shapes, and parameter gradient norm.
 - ``max_nodes`` (default 1000): beyond it, the nodes nearest the output are kept and one node
   says what was left out.
 - ``grad_flow=True``: after backward, nodes are coloured by gradient norm (log scale, with a
   legend), NaN/inf in red.
 - ``max_values`` (16): tensors up to this many elements show their values.
-- ``rankdir``: ``"LR"`` for small graphs, ``"TB"`` otherwise; ``title``: a caption.
+- ``rankdir``: ``"LR"`` for small graphs and recurrent ones (time steps read left to right),
+  ``"TB"`` otherwise; ``title``: a caption.
 
 A graph can be drawn at any time: before ``backward`` (values), after it (values kept for small
 tensors, gradients everywhere), even after the saved arrays were released.
@@ -53,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from .. import graph as recording_state
+from ..function import Select
 from ..graph import Node, record_gradients
 from ..tensor import Tensor
 from . import render, style
@@ -61,6 +68,7 @@ from .scene import Graph
 __all__ = ["draw", "to_dot", "save_svg", "draw_training_step", "main", "MODELS", "register_model"]
 
 LR_UPTO = 25  # left-to-right layout up to this many ops
+FIT = 150  # collapse=None: collapse modules until the drawing has at most this many nodes
 
 
 def _unrecorded_gradients(g: Graph) -> int:
@@ -72,11 +80,16 @@ def _unrecorded_gradients(g: Graph) -> int:
     return sum(1 for n in nodes if n.grad is None and n.shape and int(np.prod(n.shape)) > limit)
 
 
-def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict]:
-    """Everything :func:`draw` needs: graph, node and edge attributes, body lines, counts."""
+def _layout(tensors: tuple, options: dict, keep: dict | None = None) -> tuple[dict, dict, dict, list, dict]:
+    """Everything :func:`draw` needs: graph, node and edge attributes, body lines, counts.
+
+    ``keep`` (a dict) receives the scene (``graph``) and the items drawn (``items``).
+    """
     params = options.pop("params", None)
     collapse = options.pop("collapse", None)
     max_nodes = int(options.pop("max_nodes", 1000))
+    fit = int(options.pop("fit", FIT))
+    implementation = bool(options.pop("implementation", False))
     grad_flow = bool(options.pop("grad_flow", False))
     detail = options.pop("detail", "auto")
     max_values = int(options.pop("max_values", 16))
@@ -87,21 +100,34 @@ def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict
     if max_nodes < 2:
         raise ValueError("draw: max_nodes must be at least 2")
 
-    g = Graph(tensors, params, detail, max_values)
+    g = Graph(tensors, params, detail, max_values, implementation)
     notes = []
-    if collapse is None:  # collapse only as far as needed to stay under max_nodes
+    if collapse is None:  # collapse only as deep as needed to stay under fit nodes
         items, edges = g.items, g.edges
-        for k in range(g.depth() - 1, -1, -1) if len(items) > max_nodes else ():
-            items, edges = g.collapsed(k)
-            if len(items) <= max_nodes:
-                notes.append(f"modules below level {k} drawn as single nodes, to stay under max_nodes={max_nodes}")
-                break
+        budget = min(fit, max_nodes)
+        if len(items) > budget:
+            best = None
+            for k in range(g.depth() - 1, -1, -1):
+                items, edges = g.collapsed(k)
+                if best is None or len(items) < len(best[1]):
+                    best = (k, items, edges)
+                if len(items) <= budget:
+                    break
+            if best is not None:
+                k, items, edges = best if len(items) > budget else (k, items, edges)
+                deeper = f"collapse={k + 1} to open one more level, " if k + 1 < g.depth() else ""
+                notes.append(
+                    f"modules at depth {k} drawn as single nodes ({len(g.items):,} nodes in full, {len(items)} here); "
+                    f"{deeper}collapse=False to draw every op"
+                )
     else:
         items, edges = g.collapsed(collapse)
     items, edges, more = Graph.limited(items, edges, max_nodes)
     if more is not None:
         notes.append(f"{len(more.obj):,} nodes left out (max_nodes={max_nodes})")
 
+    if keep is not None:
+        keep["graph"], keep["items"] = g, items
     painter = style.Painter(g)
     legend = None
     if grad_flow:
@@ -160,7 +186,7 @@ def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict
 
     n_ops = sum(1 for it in items.values() if it.kind == "op")
     graph_attr = {
-        "rankdir": rankdir or ("LR" if n_ops <= LR_UPTO and not g.depth() else "TB"),
+        "rankdir": rankdir or ("LR" if n_ops <= LR_UPTO and not g.depth() or _recurrent(g, items) else "TB"),
         "fontname": style.FONT, "nodesep": "0.25", "ranksep": "0.35", "labelloc": "t", "labeljust": "l",
     }  # fmt: skip
     caption = style.graph_label(title, notes, legend)
@@ -175,13 +201,28 @@ def _layout(tensors: tuple, options: dict) -> tuple[dict, dict, dict, list, dict
     return graph_attr, node_attr, edge_attr, body, info
 
 
+def _recurrent(g: Graph, items: dict) -> bool:
+    """A graph of time steps (an unrolled RNN): one taken apart by ``unbind`` into 3 or more steps
+    that are drawn, or a module called 3 or more times. Drawn left to right, steps follow in reading order."""
+    if any(n >= 3 for _, n in g.call_number.values()):
+        return True
+    steps: dict[int, int] = {}
+    for it in items.values():
+        n = it.obj
+        if it.kind in ("op", "result") and isinstance(n, Node) and isinstance(n.op, Select):
+            parent = n.parents[0]
+            if type(parent) is Node and (parent.params or {}).get("squeeze"):
+                steps[id(parent)] = steps.get(id(parent), 0) + 1
+    return any(v >= 3 for v in steps.values())
+
+
 def _attr_stmt(kind: str, values: dict) -> str:
     parts = [f"{k}={v}" if k == "label" and v.startswith("<") else f"{k}={style.quote(v)}" for k, v in values.items()]
     return f"\t{kind} [{' '.join(parts)}]\n"
 
 
-def _source(tensors: tuple, options: dict) -> tuple[str, dict]:
-    graph_attr, node_attr, edge_attr, body, info = _layout(tensors, options)
+def _source(tensors: tuple, options: dict, keep: dict | None = None) -> tuple[str, dict]:
+    graph_attr, node_attr, edge_attr, body, info = _layout(tensors, options, keep)
     head = [_attr_stmt("graph", graph_attr), _attr_stmt("node", node_attr), _attr_stmt("edge", edge_attr)]
     return "digraph graphgrad {\n" + "".join(head) + "".join(body) + "}\n", info
 
@@ -349,7 +390,11 @@ def main(argv: list[str] | None = None, registry: dict[str, Callable[[], tuple]]
         detail=args.detail, grad_flow=not args.no_grad_flow, title=args.title or f"{args.model}: one training step",
     )  # fmt: skip
     source, info = _source((loss,), options)
-    save_svg(source, out)
+    try:
+        save_svg(source, out)
+    except render.FormatError as e:
+        print(f"graphgrad graph: {e}", file=sys.stderr)
+        return 2
     print(f"wrote {out}: {info['ops']} ops recorded, {info['nodes']} nodes drawn", file=sys.stderr)
     return 0
 

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["dot_binary", "pipe", "digraph_class", "NoGraphvizError"]
+__all__ = ["dot_binary", "pipe", "digraph_class", "NoGraphvizError", "FormatError"]
 
 _PURE = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
 
@@ -37,6 +37,29 @@ class NoGraphvizError(RuntimeError):
             "no Graphviz `dot` program found: `pip install graphviz-pure` (or install Graphviz, e.g. "
             "`apt-get install graphviz`). The DOT text is available without one: `draw(...).source`."
         )
+
+
+class FormatError(ValueError):
+    """The program found cannot write the format asked for (``.pdf`` with ``graphviz-pure``)."""
+
+    def __init__(self, fmt: str, binary: str, message: str):
+        program = Path(binary).name
+        known = message.split("Use one of:", 1)[1].split() if "Use one of:" in message else []
+        wanted = [f for f in ("svg", "png", "jpg") if f in known]
+        can = f" It writes: {', '.join(wanted)} (and DOT text: .dot)." if wanted else ""
+        super().__init__(
+            f"cannot save a drawing as {fmt!r}: the renderer {program!r} does not write that format.{can} "
+            f"For {fmt}, install Graphviz (e.g. `apt-get install graphviz`, `brew install graphviz` or "
+            "`conda install graphviz`), which graphgrad then uses; or save as .svg and convert that file."
+        )
+        self.format, self.program = fmt, program
+
+
+def _format_error(binary: str, fmt: str, message: str) -> FormatError | None:
+    """A :class:`FormatError` when the program's error message says the format is unknown."""
+    if "not recognized" in message or "Format:" in message:
+        return FormatError(fmt, binary, message)
+    return None
 
 
 def dot_binary() -> str | None:
@@ -74,6 +97,9 @@ def pipe(source: str, format: str = "svg", engine: str = "dot") -> str | bytes:
     )
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip()
+        unknown = _format_error(binary, format, message)
+        if unknown is not None:
+            raise unknown
         raise RuntimeError(f"{Path(binary).name} failed (exit status {proc.returncode}): {message}")
     text_formats = ("svg", "dot", "gv", "xdot", "plain", "json", "canon")
     return proc.stdout.decode("utf-8") if format.split(":")[0] in text_formats else proc.stdout
@@ -101,6 +127,13 @@ def _through_binary(function: Any) -> Any:
             dot_command.DOT_BINARY = Path(binary)
             try:
                 return function(*args, **kwargs)
+            except subprocess.CalledProcessError as e:  # the graphviz package's error: say what it means
+                stderr = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else str(e.stderr or "")
+                fmt = kwargs.get("format") or (args[1] if len(args) > 1 else "?")
+                unknown = _format_error(binary, str(fmt), stderr)
+                if unknown is not None:
+                    raise unknown from None
+                raise
             finally:
                 dot_command.DOT_BINARY = previous
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..function import Select
-from ..graph import Node, ReleasedInput, Scope
+from ..graph import Node, OpName, ReleasedInput, Scope
 from ..tensor import Tensor
 
 __all__ = ["Graph", "Item", "MISSING", "is_multi", "value_of"]
@@ -33,7 +33,7 @@ MISSING = object()
 class Item:
     """One drawn node: an op, a tensor, a constant, a collapsed module, or the 'left out' note."""
 
-    __slots__ = ("id", "kind", "obj", "scope", "calls", "root", "members", "leaving", "call")
+    __slots__ = ("id", "kind", "obj", "scope", "calls", "root", "members", "leaving", "call", "title")
 
     def __init__(self, id: str, kind: str, obj: Any, scope: tuple, calls: tuple):
         self.id, self.kind, self.obj = id, kind, obj
@@ -42,11 +42,22 @@ class Item:
         self.members: list[Item] = []  # a collapsed module: what it stands for
         self.leaving: dict[str, None] = {}  # a collapsed module: members whose output is used outside
         self.call: Any = None  # a collapsed module: which call of it
+        self.title: str | None = None  # a composite call: the function's name (conv2d)
 
 
 def is_multi(node: Node) -> bool:
     """A node with several outputs (split, unbind, user Functions): each is a separate 'output{i}' node."""
     return node.multi_output
+
+
+def composite_of(scope: Any) -> Any:
+    """The outermost composite call (``op_scope``, e.g. conv2d) in a node's scope, or None."""
+    found = None
+    while isinstance(scope, Scope):
+        if type(scope.owner) is OpName:
+            found = scope
+        scope = scope.parent
+    return found
 
 
 def value_of(v: Any) -> Any:
@@ -56,13 +67,14 @@ def value_of(v: Any) -> Any:
 class Graph:
     """The recorded graph reachable from some tensors, as items and edges ready to draw."""
 
-    def __init__(self, tensors: tuple, params: Any, detail: str, max_values: int):
+    def __init__(self, tensors: tuple, params: Any, detail: str, max_values: int, implementation: bool = False):
         for t in tensors:
             if not isinstance(t, Tensor):
                 raise TypeError(f"draw: expected Tensors, got {type(t).__name__}")
         if not tensors:
             raise ValueError("draw: give at least one tensor")
         self.max_values = max_values
+        self.implementation = implementation  # composite calls (conv2d) drawn as their primitives
         self.nodes = self._collect(tensors)
         if detail not in ("auto", "full", "compact"):
             raise ValueError(f"draw: detail must be 'auto', 'full' or 'compact', got {detail!r}")
@@ -72,8 +84,12 @@ class Graph:
         self.items: dict[str, Item] = {}
         self.edges: list[tuple[str, str, str | None]] = []
         self._leaves: dict[int, Item] = {}
+        self._const_owner: dict[str, Any] = {}  # constant item -> the composite call it belongs to
+        self.merged: dict[str, str] = {}  # item id -> the composite item that now stands for it
         self.titles: dict[int, str] = {}
         self._build(tensors)
+        if not implementation:
+            self._merge_composites()
 
     # ------------------------------------------------------------------ reading the graph
     @staticmethod
@@ -120,6 +136,8 @@ class Graph:
         for s in scopes.values():
             keys = self.chain(s)
             for j in range(len(s)):
+                if type(s[j]) is OpName:
+                    continue  # a composite function, not a module
                 calls_of.setdefault(id(s[j]), {}).setdefault(keys[j], (s[: j + 1], keys[: j + 1]))
         for places in calls_of.values():
             if len(places) > 1:
@@ -132,7 +150,7 @@ class Graph:
             sources.append(params)
         elif params is not None:
             self.tensor_names.update({id(t): str(k) for k, t in params})
-        sources.extend({id(s[0]): s[0] for s in scopes.values()}.values())
+        sources.extend({id(s[0]): s[0] for s in scopes.values() if type(s[0]) is not OpName}.values())
         owners: dict[int, Any] = {}
         for root in sources:
             if not hasattr(root, "named_modules"):
@@ -195,7 +213,10 @@ class Graph:
             return self._leaf(v.ident, v).id
         if not self.full and v is not MISSING and self.scalar_like(v):
             return None  # shown inside the op: div(_, 64)
-        item = Item(f"c{node.seq}_{i}", "const", v, node.scope, self.chain(node.scope))
+        scope = self.place(node)
+        item = Item(f"c{node.seq}_{i}", "const", v, scope, self.chain(scope))
+        if scope is not node.scope:
+            self._const_owner[item.id] = composite_of(node.scope)
         self.items[item.id] = item
         return item.id
 
@@ -203,21 +224,22 @@ class Graph:
         out_id: dict[int, str] = {}
         add, edges = self.items.__setitem__, self.edges
         for n in self.nodes:
-            calls = self.chain(n.scope)
+            scope = self.place(n)
+            calls = self.chain(scope)
             if self.full and isinstance(n.op, Select):  # a Function's output i: just the tensor
-                item = Item(f"t{n.seq}", "result", n, n.scope, calls)
+                item = Item(f"t{n.seq}", "result", n, scope, calls)
                 add(item.id, item)
-                edges.append((out_id[id(n.parents[0])], item.id, str(n.op.index)))
+                edges.append((out_id[id(n.parents[0])], item.id, n.label or str(n.op.index)))
                 out_id[id(n)] = item.id
                 continue
-            op = Item(f"op{n.seq}", "op", n, n.scope, calls)
+            op = Item(f"op{n.seq}", "op", n, scope, calls)
             add(op.id, op)
             for i in range(len(n.parents)):
                 src = self._source(n, i, out_id)
                 if src is not None:
                     edges.append((src, op.id, None))
             if self.full and not is_multi(n):
-                item = Item(f"t{n.seq}", "result", n, n.scope, calls)
+                item = Item(f"t{n.seq}", "result", n, scope, calls)
                 add(item.id, item)
                 edges.append((op.id, item.id, None))
                 out_id[id(n)] = item.id
@@ -230,6 +252,87 @@ class Graph:
             self.roots.append(item.id)
             if t.name is not None and t._node is not None:
                 self.titles[id(t._node)] = t.name
+
+    def place(self, node: Node) -> Any:
+        """The scope a node is drawn in: its modules, without the composite calls (unless drawn)."""
+        if self.implementation:
+            return node.scope
+        comp = composite_of(node.scope)
+        return node.scope if comp is None else comp.parent
+
+    def _merge_composites(self) -> None:
+        """One node per composite call (conv2d, cross_entropy): its primitives merged into it.
+
+        Its inputs are what its primitives took from outside the call (the user's tensors and
+        parameters), its output the last primitive's result used outside it.
+        """
+        groups: dict[int, Item] = {}
+        calls: dict[str, Any] = {}  # group id -> its CallScope
+        rep: dict[str, str] = {}
+        items: dict[str, Item] = {}
+        for key, it in self.items.items():
+            n = it.obj if it.kind in ("op", "result") else None
+            comp = composite_of(n.scope) if n is not None else None
+            if comp is None and it.kind == "const":
+                comp = self._const_owner.get(key)
+            if comp is None:
+                items[key] = it
+                continue
+            group = groups.get(id(comp))
+            if group is None:
+                group = groups[id(comp)] = Item(f"f{len(groups)}", "composite", None, it.scope, it.calls)
+                group.title = str(comp.owner)
+                items[group.id] = group
+                calls[group.id] = comp
+            group.members.append(it)
+            if n is not None and (group.obj is None or n.seq > group.obj.seq):
+                group.obj = n  # the call's output: its newest node
+            group.root = group.root or it.root
+            rep[key] = group.id
+        if not groups:
+            return
+        # What each call was given that needs no gradient (the learner's image): its own ops were
+        # not recorded, so the primitives saw only what was computed from it (the im2col matrix).
+        # Those derived arrays are not drawn; the arguments are.
+        key_of = {it.id: key for key, it in self._leaves.items()}
+        given: dict[str, set] = {}
+        extra = []
+        for gid, comp in calls.items():
+            idents = given[gid] = set()
+            for v in getattr(comp, "inputs", ()):
+                ident = v.ident if isinstance(v, ReleasedInput) else id(v)
+                idents.add(ident)
+                if isinstance(v, np.ndarray):  # a small array given as it is: drawn as a tensor
+                    v = Tensor(v)
+                leaf = self._leaf(ident, v)
+                items.setdefault(leaf.id, leaf)
+                extra.append((leaf.id, gid, None))
+        used: set[str] = set()
+        edges, seen = [], set()
+        for s, d, label in extra + self.edges:
+            s2, d2 = rep.get(s, s), rep.get(d, d)
+            if s2 == d2:
+                continue
+            if d2 in given and s in key_of and s2 == s:
+                obj = self.items.get(s, items.get(s)).obj
+                if not (isinstance(obj, Tensor) and obj.requires_grad) and key_of[s] not in given[d2]:
+                    continue  # computed inside the call from its arguments
+            used.add(s2)
+            used.add(d2)
+            if s2 != s:
+                items[s2].leaving[s] = None
+            if s2 != s or d2 != d:
+                if (s2, d2) in seen:
+                    continue
+                seen.add((s2, d2))
+                label = None
+            edges.append((s2, d2, label))
+        roots = {rep.get(r, r) for r in self.roots}
+        for key in [k for k, it in items.items() if it.kind == "leaf" and k not in used and k not in roots]:
+            del items[key]  # only fed what a call computed inside
+        self.items, self.edges = items, edges
+        self.roots = [rep.get(r, r) for r in self.roots]
+        self.merged = rep
 
     # ------------------------------------------------------------------ collapsing and limiting
     def depth(self) -> int:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..function import FunctionOp, Slot
+from ..function import FunctionOp, Select, Slot
 from ..graph import Node, ReleasedInput
 from ..tensor import Parameter, Tensor
 from .scene import MISSING, Graph, Item, is_multi, value_of
@@ -336,7 +336,7 @@ class Painter:
         if it.kind == "leaf":
             t = it.obj
             return t._grad._data if isinstance(t, Tensor) and t._grad is not None else None
-        if it.kind in ("op", "result"):
+        if it.kind in ("op", "result", "composite"):
             g = it.obj.grad
             if isinstance(g, Tensor):
                 g = g._data
@@ -351,7 +351,9 @@ class Painter:
             params = [m for m in it.members if m.kind == "leaf" and self.leaf_kind(m) == "parameter"]
             grads = [self.grad(m) for m in params]
             if not any(g is not None for g in grads):  # no parameter gradients: what flows out of it
-                grads = [self.grad(m) for m in it.members if m.id in it.leaving and m.kind in ("op", "result")]
+                grads = [
+                    self.grad(m) for m in it.members if m.id in it.leaving and m.kind in ("op", "result", "composite")
+                ]
             norms = [grad_norm(g) for g in grads if g is not None]
             return float(np.sqrt(np.sum(np.square(norms)))) if norms else None
         if it.kind == "op" and self.g.full:
@@ -371,7 +373,7 @@ class Painter:
             if isinstance(t, ReleasedInput):
                 return t.name or self.g.tensor_names.get(t.ident)
             return t.name or self.g.tensor_names.get(id(t))
-        if it.kind in ("op", "result"):
+        if it.kind in ("op", "result", "composite"):
             return self.g.titles.get(id(t)) or t.label
         return None
 
@@ -389,6 +391,10 @@ class Painter:
     def op_text(self, n: Node) -> tuple[str, str | None]:
         """``mul`` or ``div(_, 64)`` (constants folded in compact mode), and the parameters."""
         name = n.op.name
+        if isinstance(n.op, Select):  # one output of split/unbind/a Function: its name (a gate: r, z, n)
+            parent = n.parents[0]
+            unbind = type(parent) is Node and (parent.params or {}).get("squeeze")
+            name = n.label or (f"[{n.op.index}]" if unbind else f"output {n.op.index}")
         if not self.g.full and any(p is None for p in n.parents):
             args, folded = [], False
             for i, p in enumerate(n.parents):
@@ -445,7 +451,9 @@ class Painter:
             norm = self.norm(it)
             if norm is not None:
                 lines.append(f"|grad| {fmt_number(norm)}")
-            label = op_label(name, detail, title=self.name(it), lines=lines, font=fill[1] if fill else None)
+            title = self.name(it)
+            title = None if title == name else title  # a gate named r: once
+            label = op_label(name, detail, title=title, lines=lines, font=fill[1] if fill else None)
             return f"{it.id} " + attrs(
                 shape="box", style="rounded,filled", fillcolor=fill[0] if fill else OP_FILL,
                 color=BORDER["output"] if it.root else OP_BORDER, penwidth=3 if it.root else 1,
@@ -494,18 +502,39 @@ class Painter:
             return f"{it.id} " + attrs(shape="plain", label=label)
         if kind == "module":
             return self.module(it, fill)
+        if kind == "composite":
+            return self.composite(it, fill)
         return self.more(it)
 
+    def composite(self, it: Item, fill: tuple[str, str] | None) -> str:
+        """A composite call (conv2d, cross_entropy) as the one op the learner wrote."""
+        n = it.obj
+        lines = [] if is_multi(n) else [f"{fmt_shape(n.shape)} {fmt_dtype(n.dtype)}"]
+        norm = self.norm(it)
+        if norm is not None:
+            lines.append(f"|grad| {fmt_number(norm)}")
+        ops = [m.obj.op.name for m in it.members if m.kind == "op"]
+        label = op_label(it.title, None, title=self.name(it), lines=lines, font=fill[1] if fill else None)
+        tip = (
+            f"{it.title}: {len(ops)} primitives ({', '.join(dict.fromkeys(ops))}); "
+            "draw(..., implementation=True) draws them"
+        )
+        return f"{it.id} " + attrs(
+            shape="box", style="rounded,filled", fillcolor=fill[0] if fill else OP_FILL,
+            color=BORDER["output"] if it.root else OP_BORDER, penwidth=3 if it.root else 1.5, peripheries=1,
+            margin="0.08,0.04", label=label, tooltip=tip,
+        )  # fmt: skip
+
     def module(self, it: Item, fill: tuple[str, str] | None) -> str:
-        ops = [m for m in it.members if m.kind == "op"]
+        ops = sum(1 if m.kind == "op" else sum(mm.kind == "op" for mm in m.members) for m in it.members)
         params = [m for m in it.members if m.kind == "leaf" and self.leaf_kind(m) == "parameter"]
         size = sum(int(np.prod(m.obj.shape)) for m in params)
-        lines = [f"{len(ops)} ops" + (f" - {len(params)} params ({size:,} values)" if params else "")]
+        lines = [f"{ops} ops" + (f" - {len(params)} params ({size:,} values)" if params else "")]
         members = {m.id: m for m in it.members}
         shapes = [  # what leaves the module: the shapes of its members used outside it
             fmt_shape(members[k].obj.shape)
             for k in it.leaving
-            if members[k].kind in ("op", "result") and not is_multi(members[k].obj)
+            if members[k].kind in ("op", "result", "composite") and not is_multi(members[k].obj)
         ]
         if shapes:
             lines.append("-> " + ", ".join(dict.fromkeys(shapes)))
@@ -527,15 +556,18 @@ class Painter:
     def more(self, it: Item) -> str:
         left: list[Item] = it.obj
         ops = Counter(m.obj.op.name for m in left if m.kind == "op")
+        ops.update(m.title for m in left if m.kind == "composite")
         for m in left:
             if m.kind == "module":
                 ops.update(mm.obj.op.name for mm in m.members if mm.kind == "op")
+                ops.update(mm.title for mm in m.members if mm.kind == "composite")
         counts = Counter(m.kind for m in left)
         words = (
             ("op", "ops"),
             ("result", "tensors"),
             ("leaf", "leaves"),
             ("const", "constants"),
+            ("composite", "calls"),
             ("module", "modules"),
         )
         parts = [f"{counts[k]} {w}" for k, w in words if counts[k]]
