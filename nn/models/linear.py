@@ -85,7 +85,9 @@ def perceptron_criterion(scores: Tensor, targets: Any) -> Tensor:
         sign = 2.0 * y.numpy().astype(scores.numpy().dtype) - 1.0
         return relu(-(scores * sign)).mean()
     if scores.ndim != 2 or y.shape != scores.shape[:1]:
-        raise ValueError(f"perceptron_criterion: scores (N, C) and targets (N,) expected, got {scores.shape}, {y.shape}")
+        raise ValueError(
+            f"perceptron_criterion: scores (N, C) and targets (N,) expected, got {scores.shape} and {y.shape}"
+        )
     chosen = scores[range(scores.shape[0]), y.numpy()]
     top = scores.max(dim=1)
     return (getattr(top, "values", top) - chosen).mean()  # a named tuple (values, indices), or the values
