@@ -169,23 +169,25 @@ class OpName(str):
     """The name of a composite function (``conv2d``) as it appears in a ``node.scope``.
 
     A ``str``, so everything that prints scopes shows it; its own type, so drawings can tell a
-    composite call from a module (:class:`op_scope`).
+    composite call from a module (:class:`op_scope`). ``params``: the function's parameters
+    as ``(name, default)`` pairs, to name the settings of a call.
     """
 
-    __slots__ = ()
+    params: tuple = ()
 
 
 class CallScope(Scope):
     """The scope of one composite call: also remembers the call's tensor arguments that need no
-    gradient (a learner's image batch), whose own ops are not recorded, so drawings can show them.
-    Large ones are kept as a :class:`ReleasedInput` description, not as the array."""
+    gradient (a learner's image batch), whose own ops are not recorded, so drawings can show them
+    (``inputs``; large ones as a :class:`ReleasedInput` description, not the array), and its
+    other arguments (``settings``: ``(position or keyword, value)`` pairs, e.g. a stride)."""
 
-    __slots__ = ("inputs",)
+    __slots__ = ("inputs", "settings")
 
 
-def _describe_call_inputs(args: tuple) -> tuple:
-    described = []
-    for a in args:
+def _describe_call(args: tuple, kwargs: dict) -> tuple[tuple, tuple]:
+    described, settings = [], []
+    for i, a in enumerate(args):
         if isinstance(a, _Tensor):
             if a.requires_grad:
                 continue  # recorded: the graph has it
@@ -193,11 +195,14 @@ def _describe_call_inputs(args: tuple) -> tuple:
         elif type(a) is _ndarray:
             data = a
         else:
+            settings.append((i, a))
             continue
         if type(data) is _ndarray and data.size > KEEP_VALUES_UPTO:
             a = ReleasedInput(data.shape, data.dtype, getattr(a, "name", None), id(a))
         described.append(a)
-    return tuple(described)
+    if kwargs:
+        settings.extend((k, v) for k, v in kwargs.items() if not isinstance(v, (_Tensor, _ndarray)))
+    return tuple(described), tuple(settings)
 
 
 class op_scope:
@@ -224,22 +229,24 @@ class op_scope:
 
     def __enter__(self) -> None:
         self.previous = _set_scope(CallScope(self.name, SCOPE))
-        SCOPE.inputs = ()
+        SCOPE.inputs = SCOPE.settings = ()
 
     def __exit__(self, *exc: object) -> None:
         _set_scope(self.previous)
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         import functools
+        import inspect
         import types
 
         name, state, scope = self.name, sys.modules[__name__], CallScope  # closure cells, not globals (below)
-        describe = _describe_call_inputs
+        describe, nothing = _describe_call, ((), ())
+        name.params = tuple((p.name, p.default) for p in inspect.signature(fn).parameters.values())
 
         def call(*args: Any, **kwargs: Any) -> Any:
             previous = state.SCOPE
             state.SCOPE = s = scope(name, previous)
-            s.inputs = describe(args) if state.GRAD_ENABLED else ()
+            s.inputs, s.settings = describe(args, kwargs) if state.GRAD_ENABLED else nothing
             try:
                 return fn(*args, **kwargs)
             finally:

@@ -34,7 +34,8 @@ What is drawn, and the options of :func:`draw`:
 - ``collapse``: an int ``k`` draws each module at depth ``k`` as one node (0: the whole model,
   1: its children, ...); or module names / class names / classes to collapse; ``False``: never.
   ``None`` (default): collapse modules only as deep as needed to draw at most ``fit`` nodes
-  (default 150: a readable page), and say so in the caption. A collapsed module shows its op
+  (default 150), at most 40 of them on the longest path when drawn top to bottom (a readable
+  page, not a 20,000-pixel scroll), and say so in the caption, with how to expand. A collapsed module shows its op
   and parameter counts, output shapes, and parameter gradient norm.
 - ``max_nodes`` (default 1000): beyond it, the nodes nearest the output are kept and one node
   says what was left out.
@@ -69,6 +70,7 @@ __all__ = ["draw", "to_dot", "save_svg", "draw_training_step", "main", "MODELS",
 
 LR_UPTO = 25  # left-to-right layout up to this many ops
 FIT = 150  # collapse=None: collapse modules until the drawing has at most this many nodes
+RANKS = 40  # ... and, drawn top to bottom, at most this many nodes on its longest path (its height)
 
 
 def _unrecorded_gradients(g: Graph) -> int:
@@ -102,19 +104,25 @@ def _layout(tensors: tuple, options: dict, keep: dict | None = None) -> tuple[di
 
     g = Graph(tensors, params, detail, max_values, implementation)
     notes = []
-    if collapse is None:  # collapse only as deep as needed to stay under fit nodes
+    if collapse is None:  # collapse only as deep as needed to stay readable
         items, edges = g.items, g.edges
         budget = min(fit, max_nodes)
-        if len(items) > budget:
+        readable = lambda items, edges: (
+            len(items) <= budget
+            and (  # noqa: E731
+                _ranks(edges) <= RANKS or (rankdir or ("LR" if _recurrent(g, items) else "TB")) != "TB"
+            )
+        )
+        if not readable(items, edges):
             best = None
             for k in range(g.depth() - 1, -1, -1):
                 items, edges = g.collapsed(k)
                 if best is None or len(items) < len(best[1]):
                     best = (k, items, edges)
-                if len(items) <= budget:
+                if readable(items, edges):
                     break
             if best is not None:
-                k, items, edges = best if len(items) > budget else (k, items, edges)
+                k, items, edges = best if not readable(items, edges) else (k, items, edges)
                 deeper = f"collapse={k + 1} to open one more level, " if k + 1 < g.depth() else ""
                 notes.append(
                     f"modules at depth {k} drawn as single nodes ({len(g.items):,} nodes in full, {len(items)} here); "
@@ -201,11 +209,35 @@ def _layout(tensors: tuple, options: dict, keep: dict | None = None) -> tuple[di
     return graph_attr, node_attr, edge_attr, body, info
 
 
+def _ranks(edges: list) -> int:
+    """The number of nodes on the longest path (how many rows a top-to-bottom drawing needs)."""
+    into: dict[str, list] = {}
+    for s, d, _ in edges:
+        into.setdefault(d, []).append(s)
+    depth: dict[str, int] = {}
+    for start in into:
+        stack = [start]
+        while stack:  # iterative: graphs can be deep
+            node = stack[-1]
+            if node in depth:
+                stack.pop()
+                continue
+            todo = [p for p in into.get(node, ()) if p not in depth]
+            if todo:
+                stack.extend(todo)
+            else:
+                depth[node] = 1 + max((depth[p] for p in into.get(node, ())), default=0)
+                stack.pop()
+    return max(depth.values(), default=1)
+
+
 def _recurrent(g: Graph, items: dict) -> bool:
     """A graph of time steps (an unrolled RNN): one taken apart by ``unbind`` into 3 or more steps
-    that are drawn, or a module called 3 or more times. Drawn left to right, steps follow in reading order."""
-    if any(n >= 3 for _, n in g.call_number.values()):
-        return True
+    that are drawn, or a module with parameters (a cell) called 3 or more times. Drawn left to
+    right, the steps follow in reading order. (A shared activation called often is not a cell.)"""
+    for m, n in g.repeated:
+        if n >= 3 and hasattr(m, "parameters") and any(True for _ in m.parameters()):
+            return True
     steps: dict[int, int] = {}
     for it in items.values():
         n = it.obj

@@ -67,6 +67,12 @@ SCRIPT = r"""
     t.textContent = "grad " + label;
     g.appendChild(t);
   }
+  var pane = root.querySelector(".gg-drawing");
+  function reveal(g) {  // scroll the drawing (only the drawing, not the page) to show node g
+    var r = g.getBoundingClientRect(), p = pane.getBoundingClientRect();
+    if (r.top < p.top || r.bottom > p.bottom) pane.scrollTop += (r.top + r.bottom) / 2 - (p.top + p.bottom) / 2;
+    if (r.left < p.left || r.right > p.right) pane.scrollLeft += (r.left + r.right) / 2 - (p.left + p.right) / 2;
+  }
   function show(k) {
     k = Math.max(0, Math.min(frames.length, k | 0));
     current = k; slider.value = String(k);
@@ -89,7 +95,7 @@ SCRIPT = r"""
       var fr = frames[k - 1];
       count.textContent = "step " + k + " of " + frames.length;
       text.textContent = fr.text;
-      if (fr.node && nodes[fr.node]) nodes[fr.node].classList.add("gg-current");
+      if (fr.node && nodes[fr.node]) { nodes[fr.node].classList.add("gg-current"); reveal(nodes[fr.node]); }
       fr.targets.forEach(function (t) {
         if (nodes[t]) nodes[t].classList.add("gg-receive");
         var e = edges[t + "\u2192" + fr.node] || edges[t + "\u2192" + fr.result];

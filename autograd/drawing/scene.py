@@ -41,7 +41,7 @@ class Item:
         self.root = False
         self.members: list[Item] = []  # a collapsed module: what it stands for
         self.leaving: dict[str, None] = {}  # a collapsed module: members whose output is used outside
-        self.call: Any = None  # a collapsed module: which call of it
+        self.call: Any = None  # a collapsed module: which call of it; a composite: its CallScope
         self.title: str | None = None  # a composite call: the function's name (conv2d)
 
 
@@ -139,10 +139,13 @@ class Graph:
                 if type(s[j]) is OpName:
                     continue  # a composite function, not a module
                 calls_of.setdefault(id(s[j]), {}).setdefault(keys[j], (s[: j + 1], keys[: j + 1]))
+        self.repeated: list[tuple[Any, int]] = []  # modules called more than once, and how often
         for places in calls_of.values():
             if len(places) > 1:
                 for i, key in enumerate(places):
                     self.call_number[key] = (i + 1, len(places))
+                scope = next(iter(places.values()))[0]
+                self.repeated.append((scope[-1], len(places)))
         sources = []
         if isinstance(params, dict):
             self.tensor_names.update({id(t): str(k) for k, t in params.items()})
@@ -267,7 +270,7 @@ class Graph:
         parameters), its output the last primitive's result used outside it.
         """
         groups: dict[int, Item] = {}
-        calls: dict[str, Any] = {}  # group id -> its CallScope
+        calls: dict[str, dict] = {}  # group id -> the calls inside it (CallScopes, by id), outermost included
         rep: dict[str, str] = {}
         items: dict[str, Item] = {}
         for key, it in self.items.items():
@@ -281,9 +284,13 @@ class Graph:
             group = groups.get(id(comp))
             if group is None:
                 group = groups[id(comp)] = Item(f"f{len(groups)}", "composite", None, it.scope, it.calls)
-                group.title = str(comp.owner)
+                group.title, group.call = str(comp.owner), comp
                 items[group.id] = group
-                calls[group.id] = comp
+                calls[group.id] = {}
+            inner = n.scope if n is not None else ()
+            while isinstance(inner, Scope) and inner is not comp.parent:  # the calls nested in this one
+                calls[group.id][id(inner)] = inner
+                inner = inner.parent
             group.members.append(it)
             if n is not None and (group.obj is None or n.seq > group.obj.seq):
                 group.obj = n  # the call's output: its newest node
@@ -296,20 +303,20 @@ class Graph:
         # Those derived arrays are not drawn; the arguments are.
         key_of = {it.id: key for key, it in self._leaves.items()}
         given: dict[str, set] = {}
-        extra = []
-        for gid, comp in calls.items():
+        extra: dict[tuple, None] = {}
+        for gid, scopes in calls.items():
             idents = given[gid] = set()
-            for v in getattr(comp, "inputs", ()):
+            for v in (v for s in scopes.values() for v in getattr(s, "inputs", ())):
                 ident = v.ident if isinstance(v, ReleasedInput) else id(v)
                 idents.add(ident)
                 if isinstance(v, np.ndarray):  # a small array given as it is: drawn as a tensor
                     v = Tensor(v)
                 leaf = self._leaf(ident, v)
                 items.setdefault(leaf.id, leaf)
-                extra.append((leaf.id, gid, None))
+                extra[(leaf.id, gid, None)] = None
         used: set[str] = set()
         edges, seen = [], set()
-        for s, d, label in extra + self.edges:
+        for s, d, label in [*extra, *self.edges]:
             s2, d2 = rep.get(s, s), rep.get(d, d)
             if s2 == d2:
                 continue

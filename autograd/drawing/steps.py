@@ -47,20 +47,22 @@ import numpy as np
 
 from .. import graph as recording_state
 from ..function import Select, Slot
-from ..graph import Node
+from ..graph import Node, OpName
 from ..tensor import Tensor
 from . import render, style
-from .scene import Graph, Item
+from .scene import Graph, Item, composite_of
 
 __all__ = ["backward_steps", "BackwardSteps", "Frame", "MAX_FRAMES"]
 
 MAX_FRAMES = 2000  # more frames than a page can usefully play (and the page grows with each)
+KEEP_VALUES = 1 << 16  # frames keep gradients up to this many elements; larger ones as a summary
 SHOW_VALUES = 16  # tensors up to this many elements show their values; larger ones a summary
 
 # ---------------------------------------------------------------------------- the chain rule, op by op
 # Per op: the names its inputs take in the formulas (when the tensor has no name of its own),
 # and per input the local derivative and the product sent back, with {0}, {1}, ... for the
-# inputs, {o} for the output and {g} for the gradient arriving at the output (dL/d{o}).
+# inputs, {me} for the input the line is about (ops with any number of inputs: cat, stack), {o}
+# for the output and {g} for the gradient arriving at the output (dL/d{o}).
 RULES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
     "add": (("x", "y"), (("d({0}+{1})/d{0} = 1", "{g}"), ("d({0}+{1})/d{1} = 1", "{g}"))),
     "sub": (("x", "y"), (("d({0}-{1})/d{0} = 1", "{g}"), ("d({0}-{1})/d{1} = -1", "-{g}"))),
@@ -133,8 +135,8 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
     "expand": (("x",), (("1 for every copy", "{g} summed over the broadcast axes"),)),
     "getitem": (("x",), (("1 at the picked elements, else 0", "{g} put back at the picked places (zeros elsewhere)"),)),
     "gather": (("x",), (("1 at the gathered elements, else 0", "{g} added back at the gathered places"),)),
-    "cat": (("x",), (("1", "the slice of {g} where {0} went"),)),
-    "stack": (("x",), (("1", "the slice of {g} where {0} went"),)),
+    "cat": (("x",), (("1", "the slice of {g} where {me} went"),)),
+    "stack": (("x",), (("1", "the slice of {g} where {me} went"),)),
     "split": (("x",), (("1", "the pieces' gradients put back together (zeros for unused pieces)"),)),
     "pad": (("x",), (("1 inside, the padding gets nothing", "{g} without the padding"),)),
     "sliding_window": (("x",), (("1 for every window an element is in", "every window of {g} added back (col2im)"),)),
@@ -159,7 +161,7 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
             ("d({0} @ {1}^T + {2})/d{2} = 1", "{g} summed over the batch"),
         ),
     ),
-    "einsum": (("x", "y", "z"), (("the other operands", "einsum of {g} with the other operands"),) * 3),
+    "einsum": (("x", "y", "z"), (("the other operands", "einsum of {g} with the operands other than {me}"),)),
 }
 ROLE_NAMES = ("x", "y", "z", "u", "v")
 
@@ -180,12 +182,32 @@ def _roles(op: str, n: int) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------------------- values as text
+class Summary:
+    """A large gradient as a frame keeps it: its description, not its values (``keep_values``)."""
+
+    __slots__ = ("text", "mark", "shape")
+
+    def __init__(self, a: Any):
+        self.text, self.mark, self.shape = value_text(a), mark_text(a), np.shape(a)
+
+    def __repr__(self) -> str:
+        return f"<Summary {self.text}>"
+
+
+def _kept(v: Any, limit: int) -> Any:
+    if isinstance(v, Slot):
+        return Summary(v) if sum(np.size(g) for g in v.grads.values()) > limit else v
+    return Summary(v) if np.size(v) > limit else v
+
+
 def _arr(v: Any) -> Any:
     return v._data if isinstance(v, Tensor) else v
 
 
 def value_text(v: Any, limit: int = SHOW_VALUES) -> str:
     """Small arrays in full, large ones as shape, norm and range; one line."""
+    if isinstance(v, Summary):
+        return v.text
     if isinstance(v, Slot):
         return "; ".join(f"piece {k}: {value_text(g, limit)}" for k, g in sorted(v.grads.items()))
     a = np.asarray(_arr(v))
@@ -201,6 +223,8 @@ def value_text(v: Any, limit: int = SHOW_VALUES) -> str:
 
 def mark_text(v: Any) -> str:
     """A gradient written under its node: up to 4 values, else its norm."""
+    if isinstance(v, Summary):
+        return v.mark
     if isinstance(v, Slot):
         return "; ".join(mark_text(g) for _, g in sorted(v.grads.items()))
     a = np.asarray(_arr(v))
@@ -212,11 +236,12 @@ class Frame:
     """One step of the reverse sweep: a node, the gradient arriving at it, what it sends back.
 
     ``node``: the :class:`~autograd.graph.Node`; ``op``: its op's name; ``grad``: the gradient
-    of its output (``dL/d(out)``; for a node with several outputs, a dict output -> gradient);
+    of its output (``dL/d(out)``; for a node with several outputs, a ``Slot`` whose ``grads``
+    map output -> gradient; a :class:`Summary` when large);
     ``sends``: one :class:`Send` per input that gets a gradient. ``index`` counts from 0.
     """
 
-    __slots__ = ("index", "node", "op", "name", "grad", "sends", "count", "inputs_text", "top")
+    __slots__ = ("index", "node", "op", "name", "grad", "sends", "count", "inputs_text", "top", "where")
 
     def __init__(self, index: int, node: Node, name: str, grad: Any):
         self.index, self.node, self.op, self.name, self.grad = index, node, node.op.name, name, grad
@@ -224,15 +249,23 @@ class Frame:
         self.count = 0
         self.inputs_text = ""
         self.top = "L"  # the name of what is differentiated
+        self.where = ""  # the module (and composite function) the op ran in
 
     def text(self) -> str:
         """The frame as a few lines of text (what the page shows beside the drawing)."""
-        lines = [f"step {self.index + 1} of {self.count}: {self.name} = {self.op}({self.inputs_text})"]
+        call = f"{self.op}({self.inputs_text})"
+        if isinstance(self.node.op, Select):  # piece i of a split, an unbind or a Function's outputs
+            call = f"{self.inputs_text}[{self.node.op.index}]"
+        head = self.name if self.name == call else f"{self.name} = {call}"
+        lines = [f"step {self.index + 1} of {self.count}: {head}{self.where}"]
         top = self.top
-        start = f" (the start: d{top}/d{top} = 1)" if self.index == 0 and self.name == top else ""
+        start = " (where the sweep starts)" if self.index == 0 and self.name == top else ""
         lines.append(f"  gradient arriving at {self.name}: d{top}/d{self.name} = {value_text(self.grad)}{start}")
         if isinstance(self.node.op, Select):
-            lines.append(f"  passed on unchanged as piece {self.node.op.index} of the node it comes from")
+            lines.append(
+                f"  passed on as piece {self.node.op.index} of {self.inputs_text}, whose rule runs once, "
+                "with the gradients of all its pieces"
+            )
         for s in self.sends:
             local = f"{s.local} = {s.local_value}" if s.local_value is not None else s.local
             lines.append(f"  to {s.name}: {local};  d{top}/d{s.name} += {s.product} = {value_text(s.grad)}")
@@ -247,12 +280,13 @@ class Frame:
 class Send:
     """The gradient one frame sends to one input: ``target`` is the input's node or leaf tensor."""
 
-    __slots__ = ("position", "target", "name", "local", "product", "local_value", "grad")
+    __slots__ = ("position", "target", "name", "local", "product", "local_value", "grad", "total")
 
     def __init__(self, position: int, target: Any, name: str, local: str, product: str, grad: Any):
         self.position, self.target, self.name, self.local, self.product = position, target, name, local, product
         self.grad = grad
         self.local_value: str | None = None  # the local derivative's value, when it is one input
+        self.total: str | None = None  # a leaf's: its gradient so far, briefly (the page writes it)
 
     def __repr__(self) -> str:
         return f"<Send to {self.name}>"
@@ -290,7 +324,14 @@ class BackwardSteps:
     ``leaf_grads`` maps each leaf tensor reached (by ``id``) to its total gradient.
     """
 
-    def __init__(self, loss: Tensor, gradient: Any = None, params: Any = None, max_frames: int = MAX_FRAMES):
+    def __init__(
+        self,
+        loss: Tensor,
+        gradient: Any = None,
+        params: Any = None,
+        max_frames: int = MAX_FRAMES,
+        keep_values: int = KEEP_VALUES,
+    ):
         if not isinstance(loss, Tensor):
             raise TypeError(f"backward_steps: expected a Tensor, got {type(loss).__name__}")
         if loss._node is None:
@@ -298,7 +339,7 @@ class BackwardSteps:
                 "backward_steps: this tensor has no recorded graph (it is a leaf, or was computed without "
                 "requires_grad / under no_grad): there is no backward pass to show"
             )
-        self.loss, self.params = loss, params
+        self.loss, self.params, self.keep_values = loss, params, keep_values
         nodes = Graph._collect((loss,))
         if len(nodes) > max_frames:
             raise ValueError(
@@ -356,6 +397,20 @@ class BackwardSteps:
             return target.name or self.scene.tensor_names.get(id(target)) or role or "x"
         return style.short(target, 12)
 
+    def where(self, node: Node) -> str:
+        """`` in layers.0 (Linear)``, `` in 0 (Conv2d), inside conv2d``: where the op ran."""
+        scope, parts = node.scope, []
+        comp = composite_of(scope)
+        modules = [m for m in (comp.parent if comp is not None else scope) if type(m) is not OpName]
+        if modules:
+            m = modules[-1]
+            qual = self.scene.mod_names.get(id(m))
+            cls = "" if isinstance(m, str) else type(m).__name__
+            parts.append(f"in {qual} ({cls})" if qual and cls else f"in {qual or cls or m}")
+        if comp is not None:
+            parts.append(f"inside {comp.owner}")
+        return ("   [" + ", ".join(parts) + "]") if parts else ""
+
     # ---- the sweep: the engine's order, the ops' rules
     def _sweep(self, root: Node, seed: Any) -> tuple[list[Frame], dict[int, Any]]:
         pending: dict[Any, Any] = {root: seed}
@@ -366,7 +421,7 @@ class BackwardSteps:
             node = heappop(heap)[1]
             g = pending.pop(node)
             frame = Frame(len(frames), node, self.name_of(node), g)
-            frame.top = self.top
+            frame.top, frame.where = self.top, self.where(node)
             frames.append(frame)
             if type(node.op) is Select:  # one output of a multi-output node: its gradient joins a slot
                 parent = node.parents[0]
@@ -379,6 +434,9 @@ class BackwardSteps:
                 frame.inputs_text = self.name_of(parent)
                 continue
             self._frame(frame, node, g, pending, heap, leaves)
+            frame.grad = _kept(g, self.keep_values)  # the sweep is done with them: large ones summarised
+            for send in frame.sends:
+                send.grad = _kept(send.grad, self.keep_values)
         return frames, leaves
 
     def _frame(self, frame: Frame, node: Node, g: Any, pending: dict, heap: list, leaves: dict) -> None:
@@ -414,7 +472,7 @@ class BackwardSteps:
                     for r in roles[len(names) :] + ROLE_NAMES[len(roles) :]
                 ]
             )
-            fill = {"g": f"d{self.top}/d{frame.name}", "o": frame.name}
+            fill = {"g": f"d{self.top}/d{frame.name}", "o": frame.name, "me": names[i]}
             local, product = local.format(*named, **fill), product.format(*named, **fill)
             send = Send(i, parent, names[i], local, product, gi)
             if op.name == "mul" and len(args) == 2:  # the local derivative is the other input: its value
@@ -426,6 +484,7 @@ class BackwardSteps:
             pending[parent] = _add(prev, gi)
             if type(parent) is not Node:
                 leaves[id(parent)] = pending[parent]
+                send.total = mark_text(pending[parent])
 
     # ---- a sequence of frames
     def __len__(self) -> int:
@@ -485,11 +544,8 @@ class BackwardSteps:
                 tid = self._drawn_target(s.target, drawn, scene)
                 if tid:
                     targets.append(tid)
-                    if type(s.target) is not Node:  # a leaf: its total so far
-                        total = None
-                        for g in (x.grad for x in self.frames[: f.index + 1] for x in x.sends if x.target is s.target):
-                            total = _add(total, g)
-                        marks[tid] = mark_text(total)
+                    if s.total is not None:  # a leaf: its total so far
+                        marks[tid] = s.total
             out.append({"node": node_id, "result": result_id, "targets": targets, "marks": marks, "text": f.text()})
         return out
 
@@ -502,7 +558,12 @@ class BackwardSteps:
 
 
 def backward_steps(
-    tensor: Tensor, gradient: Any = None, *, params: Any = None, max_frames: int = MAX_FRAMES
+    tensor: Tensor,
+    gradient: Any = None,
+    *,
+    params: Any = None,
+    max_frames: int = MAX_FRAMES,
+    keep_values: int = KEEP_VALUES,
 ) -> BackwardSteps:
     """Record the reverse sweep from ``tensor`` as frames, without computing any ``.grad``.
 
@@ -510,7 +571,9 @@ def backward_steps(
     arriving at the node, the op's local derivative (the chain rule for that op) and the product
     sent to each input, values filled in for small tensors. ``params`` (a Module, a dict, or
     ``named_parameters()``) names the parameters. Above ``max_frames`` nodes it refuses, saying
-    what to do. See :mod:`autograd.drawing.steps`.
+    what to do. Frames keep gradients of up to ``keep_values`` elements as arrays, larger ones
+    as a :class:`Summary` (shape, norm, range); ``leaf_grads`` always has the arrays. See
+    :mod:`autograd.drawing.steps`.
 
     >>> import autograd as ag
     >>> x = ag.Tensor([1.0, -2.0], requires_grad=True, name="x")
@@ -520,7 +583,7 @@ def backward_steps(
     >>> steps[-1].sends[0].grad
     array([3., 0.], dtype=float32)
     """
-    return BackwardSteps(tensor, gradient, params, max_frames)
+    return BackwardSteps(tensor, gradient, params, max_frames, keep_values)
 
 
 def drawn_ids(items: dict[str, Item], scene: Graph) -> dict[str, str]:

@@ -297,6 +297,26 @@ def module_label(name: str, cls: str, lines: Iterable[str], font: str | None = N
     return f'<<font color="{font}">{body}</font>>' if font else f"<{body}>"
 
 
+def settings_text(call: Any) -> str | None:
+    """A composite call's settings that differ from the defaults: ``stride=2, padding=1``."""
+    params = getattr(getattr(call, "owner", None), "params", ())
+    parts = []
+    for key, value in getattr(call, "settings", ()):
+        name, default = params[key] if isinstance(key, int) and key < len(params) else (key, None)
+        if not isinstance(name, str) or name.startswith("_"):
+            continue  # (``_who``: the caller, for error messages)
+        if isinstance(value, tuple) and len(value) > 1 and all(type(v) is int and v == value[0] for v in value):
+            value = value[0]  # (2, 2): 2
+        try:
+            same = bool(value == default)
+        except (TypeError, ValueError):
+            same = False
+        if not same and value is not None:
+            parts.append(f"{name}={short(value, 16)}")
+    text = ", ".join(parts)
+    return (text if len(text) <= 48 else text[:45] + "...") or None
+
+
 def call_text(call: tuple[int, int] | None) -> str:
     return f"call {call[0]} of {call[1]}" if call else ""
 
@@ -514,9 +534,11 @@ class Painter:
         if norm is not None:
             lines.append(f"|grad| {fmt_number(norm)}")
         ops = [m.obj.op.name for m in it.members if m.kind == "op"]
-        label = op_label(it.title, None, title=self.name(it), lines=lines, font=fill[1] if fill else None)
+        label = op_label(
+            it.title, settings_text(it.call), title=self.name(it), lines=lines, font=fill[1] if fill else None
+        )  # fmt: skip
         tip = (
-            f"{it.title}: {len(ops)} primitives ({', '.join(dict.fromkeys(ops))}); "
+            f"{it.title}: {len(ops)} primitive{'s' if len(ops) != 1 else ''} ({', '.join(dict.fromkeys(ops))}); "
             "draw(..., implementation=True) draws them"
         )
         return f"{it.id} " + attrs(

@@ -229,3 +229,68 @@ def test_without_a_renderer_the_notebook_view_is_the_text(monkeypatch, rng):
     out = steps._repr_html_()
     assert "pip install graphviz-pure" in out and "step 1 of 4" in out
     assert isinstance(steps, BackwardSteps)
+
+
+def test_large_gradients_are_kept_as_summaries(rng):
+    x = ag.Tensor(rng.standard_normal((30, 40)), requires_grad=True, name="x")
+    w = ag.Tensor(rng.standard_normal((40, 2)), requires_grad=True, name="w")
+    loss = (x @ w).tanh().sum()
+    small = ag.backward_steps(loss, keep_values=100)
+    full = ag.backward_steps(loss)
+    big = [s for f in small for s in f.sends if s.target is x][0]
+    assert type(big.grad).__name__ == "Summary" and big.grad.shape == (30, 40)
+    exact = [s for f in full for s in f.sends if s.target is x][0].grad
+    assert f"|.| {np.linalg.norm(exact):.4g}" in big.grad.text
+    np.testing.assert_array_equal(small.leaf_grads[id(x)], exact)  # the totals stay arrays
+    w_send = [s for f in small for s in f.sends if s.target is w][0]
+    assert isinstance(w_send.grad, np.ndarray)  # 80 elements: kept
+    assert small.text().count("step ") == len(small) == 3
+
+
+class SinCos(ag.Function):
+    """A user Function with two outputs."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x.data), np.cos(x.data)
+
+    @staticmethod
+    def backward(ctx, gs, gc):
+        (x,) = ctx.saved_tensors
+        return gs * np.cos(x.data) - gc * np.sin(x.data)
+
+
+def test_user_functions_with_several_outputs(rng):
+    x = ag.Tensor(rng.standard_normal(3), requires_grad=True, name="x")
+    s, c = SinCos.apply(x * 2.0)
+    out = (s * c * 3.0).sum() + s.sum()
+    steps = check_against_engine(out, [x])
+    fn = next(f for f in steps if f.op == "SinCos")
+    assert isinstance(fn.grad, Slot) and sorted(fn.grad.grads) == [0, 1]
+    assert "the derivative rule of SinCos" in fn.text()
+
+
+def test_a_bigger_model_plays_over_its_collapsed_drawing(tmp_path, rng):
+    import json
+
+    ag.manual_seed(0)
+    model = nn.Sequential(*[nn.Sequential(nn.Linear(4, 4), nn.Sigmoid()) for _ in range(30)])
+    loss = model(ag.Tensor(rng.standard_normal((2, 4)).astype(np.float32))).sum()
+    steps = ag.backward_steps(loss, params=model)
+    page = open(steps.save_html(tmp_path / "deep.html"), encoding="utf-8").read()
+    assert "collapse=2 to open one more level" in page.replace("&#45;", "-")  # the drawing is collapsed
+    titles = set(re.findall(r'<g id="node\d+" class="node">\s*<title>([^<]*)</title>', page))
+    frames = json.loads(re.search(r'class="gg-frames">(.*?)</script>', page, re.S).group(1))
+    assert len(frames) == len(steps) == 61
+    assert all(f["node"] in titles for f in frames)  # every step highlights a drawn node: its block
+    assert len({f["node"] for f in frames}) == 31 and sum(t.startswith("m") for t in titles) == 30
+
+
+def test_each_input_of_a_variadic_op_has_its_own_line():
+    a = ag.Tensor([1.0], requires_grad=True, name="a")
+    b = ag.Tensor([2.0], requires_grad=True, name="b")
+    c = ag.Tensor([3.0], requires_grad=True, name="c")
+    text = ag.backward_steps(ag.cat([a, b, c]).sum()).text()
+    for name in "abc":
+        assert f"dL/d{name} += the slice of dL/dcat1 where {name} went" in text

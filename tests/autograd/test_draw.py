@@ -572,3 +572,134 @@ def test_draw_training_step(rng):
     d = Drawing(g.pipe(format="svg"))
     assert g.graph_info["modules"] == 3 and all(p.grad is not None for p in net.parameters())
     assert d.all_fills() & set(draw_style.VIRIDIS)
+
+
+# ============================================================================= drawings that teach
+def small_convnet(rng, batch=2):
+    ag.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3), nn.ReLU(),
+        nn.AvgPool2d(2), nn.Flatten(), nn.Linear(6, 3),
+    )  # fmt: skip
+    x = ag.Tensor(rng.standard_normal((batch, 1, 8, 8)).astype(np.float32), name="images")
+    return net, x, nn.CrossEntropyLoss()(net(x), np.arange(batch) % 3)
+
+
+@pytest.mark.parametrize("after_backward", [False, True])
+def test_a_convolution_is_one_op_with_the_learners_image_as_input(rng, after_backward):
+    net, x, loss = small_convnet(rng)
+    if after_backward:
+        loss.backward()
+    d = rendered(loss, params=net)
+    texts = {k: d.text(k) for k in d.nodes}
+    image = [k for k, t in texts.items() if t.startswith("images (2, 1, 8, 8) float32")]
+    assert len(image) == 1  # the learner's own batch, with its name and shape
+    convs = [k for k, t in texts.items() if t.startswith("conv2d ")]
+    assert len(convs) == 2 and (image[0], convs[0]) in d.edges
+    assert "padding=1" in texts[convs[0]] and "padding" not in texts[convs[1]]  # settings as written
+    assert any((k, convs[0]) in d.edges for k, t in texts.items() if t.startswith("0.weight"))
+    for name in ("max_pool2d", "avg_pool2d", "cross_entropy"):
+        assert sum(t.startswith(name) for t in texts.values()) == 1, name
+    shown = " ".join(texts.values())
+    for primitive in ("sliding_window", "addmm", "window_totals", "permute", "(9, 128)"):
+        assert primitive not in shown  # the implementation (im2col) is not drawn
+    inner = rendered(loss, params=net, implementation=True, collapse=False)  # ... unless asked for
+    inner_text = " ".join(inner.text(k) for k in inner.nodes)
+    assert "sliding_window" in inner_text and "addmm" in inner_text
+    assert any(" ".join(inner.texts(c)).strip() == "conv2d" for c in inner.clusters)  # boxed by its name
+
+
+def test_a_convolution_of_a_tensor_that_requires_grad_draws_it_as_its_input(rng):
+    x = ag.Tensor(rng.standard_normal((1, 2, 5, 5)), requires_grad=True, name="x")
+    w = ag.Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True, name="w")
+    y = nn.functional.conv2d(x, w, padding=1).sum()
+    d = rendered(y, detail="compact")
+    texts = {k: d.text(k) for k in d.nodes}
+    conv = next(k for k, t in texts.items() if t.startswith("conv2d"))
+    assert {texts[s].split()[0] for s, t in d.edges if t == conv} == {"x", "w"}
+    assert len(d.nodes) == 4  # x, w, conv2d, sum
+
+
+def gate_labels(d: Drawing) -> list[str]:
+    return [d.text(k).split()[0] for k in d.nodes]
+
+
+@pytest.mark.parametrize("cell, gates", [("GRU", ["r", "z", "n"]), ("LSTM", ["i", "f", "g", "o"])])
+def test_recurrent_gates_carry_the_names_of_the_equations(rng, cell, gates):
+    ag.manual_seed(0)
+    layer = getattr(nn, cell)(3, 4)
+    out, _ = layer(ag.Tensor(rng.standard_normal((3, 2, 3)).astype(np.float32)))
+    loss = out.sum()
+    for detail in ("compact", "full"):
+        g = ag.draw(loss, params=layer, detail=detail)
+        d = Drawing(g.pipe(format="svg"))
+        labels = gate_labels(d)
+        edge_labels = [" ".join(Drawing.texts(e)) for e in d.root.iter(f"{SVG}g") if e.get("class") == "edge"]
+        named = labels if detail == "compact" else edge_labels
+        for gate in gates:
+            assert named.count(gate) == 3, (detail, gate)  # once per time step
+        assert not any(re.match(r"output ?\d", t) for t in labels + edge_labels)
+    assert 'rankdir="LR"' in to_dot(loss, params=layer)  # time steps read left to right
+
+
+def test_a_resnet_step_is_drawn_collapsed_to_a_readable_size_and_says_how_to_expand(rng):
+    from nn import models
+
+    ag.manual_seed(0)
+    model = models.resnet()
+    x = ag.Tensor(rng.standard_normal((2, 1, 28, 28)).astype(np.float32))
+    loss = nn.CrossEntropyLoss()(model(x), np.array([1, 2]))
+    g = ag.draw(loss, params=model)
+    svg = g.pipe(format="svg", encoding="utf-8")
+    width, height = (float(v) for v in re.search(r'<svg width="(\d+)pt" height="(\d+)pt"', svg).groups())
+    assert height < 2000 and width < 2000  # was 24,815 pixels tall
+    d = Drawing(svg)
+    assert "collapse=2" in d.caption() and "collapse=False" in d.caption()
+    assert sum(d.text(k).split()[1:2] == ["Residual"] for k in d.nodes) == 6  # one node per block
+    full = ag.draw(loss, params=model, collapse=False)
+    assert full.graph_info["nodes"] > 100 and full.graph_info["modules"] == 0
+
+
+def test_saving_to_a_format_the_renderer_cannot_write_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRAPHGRAD_DOT", pure_binary())
+    _, L = micrograd()
+    with pytest.raises(render.FormatError, match=r"'pdf'.*'graphviz-pure'.*svg, png.*install Graphviz") as e:
+        save_svg(L, tmp_path / "L.pdf")
+    assert e.value.__cause__ is None and e.value.__suppress_context__ is False
+    with pytest.raises(render.FormatError, match="'pdf'"):
+        ag.draw(L).render(outfile=tmp_path / "L2.pdf")
+    assert main(["tiny", "--out", str(tmp_path / "t.pdf")], registry={"tiny": tiny_model}) == 2
+    assert "install Graphviz" in capsys.readouterr().err
+    assert save_svg(L, tmp_path / "L.png")  # what it can write still works
+
+
+def test_op_scope_draws_any_composite_as_one_op(rng):
+    from autograd.graph import op_scope
+
+    @op_scope("smooth_l1")
+    def smooth_l1(a, b):
+        d = (a - b).abs()
+        return ag.where(d.data < 1, 0.5 * d * d, d - 0.5).mean()
+
+    x = ag.Tensor(rng.standard_normal(5), requires_grad=True, name="x")
+    target = ag.Tensor(rng.standard_normal(5), name="target")
+    with op_scope("scaled"):
+        y = smooth_l1(x, target) * 3.0
+    d = rendered(y, detail="compact")
+    texts = {k: d.text(k) for k in d.nodes}
+    assert [t.split()[0] for t in texts.values()].count("scaled") == 1  # the outermost call: one node
+    assert {texts[s].split()[0] for s, _ in d.edges} == {"x", "target"}
+    assert len(rendered(y, detail="compact", implementation=True, collapse=False).nodes) > len(d.nodes)
+
+
+def test_an_unrolled_cell_reads_left_to_right_a_shared_activation_does_not(rng):
+    ag.manual_seed(0)
+    cell = nn.RNNCell(2, 3)
+    h = None
+    for _ in range(4):
+        h = cell(ag.Tensor(rng.standard_normal((1, 2)).astype(np.float32)), h)
+    assert 'rankdir="LR"' in to_dot(h.sum(), params=cell)
+    act, lin = nn.ReLU(), [nn.Linear(3, 3) for _ in range(3)]
+    x = ag.Tensor(rng.standard_normal((1, 3)).astype(np.float32))
+    y = act(lin[2](act(lin[1](act(lin[0](act(x)))))))  # one ReLU module called 4 times: still top to bottom
+    assert 'rankdir="TB"' in to_dot(y.sum(), detail="compact")
