@@ -51,6 +51,7 @@ class ModelSpec:
     min_size: int = 0  # images smaller than this are resized up (bilinear)
     exact_size: int = 0  # images are resized to exactly this (LeNet's dense layer expects 28x28)
     grad_norms: bool = False
+    schedule: str | None = None  # "cosine": the rate falls along a half cosine over the run (CosineAnnealingLR)
     per_data: dict[str, dict[str, Any]] = field(default_factory=dict)  # defaults that differ per dataset
 
 
@@ -88,7 +89,7 @@ def _lm(cell: str) -> Callable[..., Any]:
     return build
 
 
-_LM = dict(epochs=6, lr=3e-3, batch_size=32, optimizer="adam")
+_LM = dict(epochs=8, lr=3e-3, batch_size=32, optimizer="adam", schedule="cosine")
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec("image", _mlp, "multilayer perceptron, ReLU (one hidden layer of 256 on 8x8 digits)",
                      epochs=30, lr=2e-3, batch_size=32, grad_norms=True,
@@ -131,26 +132,33 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", nargs="?", default="mlp", help="a model name (default mlp; --list names them)")
-    p.add_argument("--data", help="a dataset name (digits, mnist, fashion-mnist, shakespeare), an IDX directory "
-                   "or a UTF-8 text file (default: digits, or shakespeare for language models)")  # fmt: skip
-    p.add_argument("--epochs", type=int, help="number of epochs (default: per model)")
-    p.add_argument("--batch-size", type=int, help="examples (language models: rows of tokens) per batch")
-    p.add_argument("--lr", type=float, help="learning rate (default: per model)")
-    p.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (default: per model)")
-    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers (default 0)")
-    p.add_argument("--limit", type=int, help="train on the first N examples (language models: N tokens of text)")
-    p.add_argument("--patience", type=int, help="stop after N epochs without a better validation score")
-    p.add_argument("--num-steps", type=int, default=NUM_STEPS, help="language models: tokens per row of a batch")
-    p.add_argument("--out", help="output directory (default ./graphgrad-runs/MODEL-DATA)")
+    p.add_argument(
+        "model", nargs="?", default="mlp", metavar="MODEL", help="a model name (default mlp; --list names them)"
+    )
+    data_help = ("a dataset name (digits, mnist, fashion-mnist, shakespeare), an IDX directory or a UTF-8 text "
+                 "file (default: digits, or shakespeare for language models)")  # fmt: skip
+    p.add_argument("--data", metavar="NAME|PATH", help=data_help)
+    p.add_argument("--epochs", metavar="N", type=int, help="number of epochs (default: per model)")
+    p.add_argument("--batch-size", metavar="N", type=int, help="examples (language models: rows of tokens) per batch")
+    p.add_argument("--lr", metavar="X", type=float, help="learning rate (default: per model)")
+    p.add_argument("--optimizer", metavar="NAME", help=f"one of {', '.join(OPTIMIZERS)} (default: per model)")
+    p.add_argument("--seed", metavar="N", type=int, default=0, help="random seed: same seed, same numbers (default 0)")
+    p.add_argument(
+        "--limit", metavar="N", type=int, help="train on the first N examples (language models: N tokens of text)"
+    )
+    p.add_argument("--patience", metavar="N", type=int, help="stop after N epochs without a better validation score")
+    p.add_argument(
+        "--num-steps", metavar="N", type=int, default=NUM_STEPS, help="language models: tokens per row of a batch"
+    )
+    p.add_argument("--out", metavar="DIR", help="output directory (default ./graphgrad-runs/MODEL-DATA)")
     p.add_argument("--resume", action="store_true", help="continue from the output directory's last.npz")
     p.add_argument("--list", action="store_true", help="list the models and datasets, then exit")
     return p
 
 
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word.lower(), choices, n=3, cutoff=0.5)
-    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _model_name(name: str) -> str:
@@ -182,12 +190,9 @@ def _data_kind(data: str) -> str:
     """``'image'`` or ``'text'`` for a dataset name or path; a one-line error for anything else."""
     key = data.lower()
     path = Path(data).expanduser()
-    if (
-        key in ("digits", "mnist", "fashion-mnist", "fashion_mnist", "fashionmnist", *_image_sets())
-        and not path.exists()
-    ):
-        return "image"
-    if key in _corpora() and not path.exists():
+    if key in ("digits", "uci-digits", "mnist", "fashion-mnist", "fashion_mnist", "fashionmnist", *_image_sets()):
+        return "image"  # a name means the built-in dataset, as in nn.data
+    if key in _corpora():
         return "text"
     if path.is_dir():
         return "image"
@@ -354,11 +359,19 @@ def _run(args: argparse.Namespace) -> int:
         metrics = ("perplexity",)
         clip = 1.0
     params = sum(p.size for p in model.parameters())
-    _say(f"{params:,} parameters; {opt_name} lr {lr:g}, batch {batch_size}, {epochs} epochs; writing to {out}")
+    optimizer = _optimizer(opt_name, model.parameters(), lr)
+    scheduler = None
+    if defaults["schedule"] == "cosine":
+        from ..optim.lr_scheduler import CosineAnnealingLR
+
+        scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
+    schedule = f" ({defaults['schedule']} schedule)" if scheduler is not None else ""
+    _say(f"{params:,} parameters; {opt_name} lr {lr:g}{schedule}, batch {batch_size}, {epochs} epochs; "
+         f"writing to {out}")  # fmt: skip
     history = fit(
-        model, train_loader, loss_fn=CrossEntropyLoss(), optimizer=_optimizer(opt_name, model.parameters(), lr),
-        epochs=epochs, val_loader=val_loader, metrics=metrics, clip_grad_norm=clip, patience=args.patience,
-        checkpoint_dir=out, resume=args.resume, progress=True, grad_norms=spec.grad_norms,
+        model, train_loader, loss_fn=CrossEntropyLoss(), optimizer=optimizer, epochs=epochs, val_loader=val_loader,
+        metrics=metrics, scheduler=scheduler, clip_grad_norm=clip, patience=args.patience, checkpoint_dir=out,
+        resume=args.resume, progress=True, grad_norms=spec.grad_norms,
     )  # fmt: skip
     written = []
     if len(history):

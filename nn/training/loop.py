@@ -85,6 +85,16 @@ def carries_state(loader: Any) -> bool:
     return random is False
 
 
+def _set_epoch(loader: Any, epoch: int) -> None:
+    """Tell a loader which epoch (from 0) comes next, so a resumed run draws the same batches."""
+    from ..data import SeqDataLoader
+
+    if hasattr(loader, "set_epoch"):
+        loader.set_epoch(epoch)
+    elif isinstance(loader, SeqDataLoader):  # it draws each epoch's offset and order from (seed, epoch)
+        loader.epoch = epoch
+
+
 def _detach(state: Any) -> Any:
     if isinstance(state, Tensor):
         return state.detach()
@@ -229,6 +239,12 @@ class Trainer:
         steps = 0
         for steps, batch in enumerate(loader, 1):
             out, y, loss = stepper.forward(batch)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"the training loss became {value} in epoch {epoch}, batch {steps}: "
+                    "try a smaller learning rate (or gradient clipping)"
+                )
             optimizer.zero_grad()
             loss.backward()
             if layers:
@@ -238,12 +254,6 @@ class Trainer:
             if self.clip_grad_norm is not None:
                 clip_grad_norm_(model.parameters(), self.clip_grad_norm)
             optimizer.step()
-            value = loss.item()
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"the training loss became {value} in epoch {epoch}, batch {steps}: "
-                    "try a smaller learning rate (or gradient clipping)"
-                )
             totals.add(value, out, y, y.shape[0])
             if report.bar is not None:
                 metric = None
@@ -322,8 +332,7 @@ class Trainer:
             for epoch in range(start_epoch + 1, epochs + 1):
                 self.epoch = epoch
                 for loader in (train_loader, val_loader):
-                    if hasattr(loader, "set_epoch"):
-                        loader.set_epoch(epoch)
+                    _set_epoch(loader, epoch - 1)
                 for cb in self.callbacks:
                     cb.on_epoch_begin(self, epoch)
                 began = time.perf_counter()
