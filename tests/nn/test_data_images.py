@@ -294,6 +294,7 @@ def test_no_data_and_no_network_names_every_place_and_the_command(tmp_path, monk
     assert str(tmp_path / "cache" / "mnist") in message and str(tmp_path / "nowhere") in message
     assert "downloading failed" in message and "`get-mnist`" in message
     assert "\n" not in message
+    assert not (tmp_path / "cache" / "mnist").exists()  # no empty folder left that looks like a dataset
     with pytest.raises(FileNotFoundError, match="downloading is off"):
         load_dataset("mnist", download=False)
     with pytest.raises(DownloadError):
@@ -346,3 +347,15 @@ def test_a_name_means_the_dataset_and_a_path_the_folder(tmp_path, monkeypatch):
     assert load_dataset("digits").input_shape == (1, 8, 8)  # the embedded one, not ./digits
     assert load_dataset(Path("digits")).input_shape == (1, 6, 6)
     assert load_dataset("./digits").input_shape == (1, 6, 6)
+
+
+def test_the_embedded_data_files_are_declared_as_package_data():
+    tomllib = pytest.importorskip("tomllib")
+    import fnmatch
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nn.data"]
+    data_files = [p.name for p in (root / "nn" / "data").iterdir() if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert {"digits.npz", "shakespeare.txt.gz"} <= set(data_files)
+    for name in data_files:
+        assert any(fnmatch.fnmatch(name, pat) for pat in patterns), f"{name} would not ship in the wheel"

@@ -6,6 +6,8 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nn.data import (
     CORPORA,
@@ -93,6 +95,33 @@ def test_samplers_are_deterministic_by_seed_and_take_lists():
         assert any(rows(sampler(corpus, 3, 7, seed=s)) != a for s in range(12, 16))
 
 
+@settings(max_examples=60, deadline=None)
+@given(length=st.integers(2, 400), batch_size=st.integers(1, 6), num_steps=st.integers(1, 12), seed=st.integers(0, 9))
+def test_sampler_invariants_for_any_shape(length, batch_size, num_steps, seed):
+    """For any corpus and batch shape: Y is X shifted by one; the sequential rows run on across batches; the
+    random subsequences are back to back, each used at most once; both samplers give the same number of batches,
+    the most that fit."""
+    corpus = np.arange(length) * 7  # distinct values, so positions can be read back
+    expected = (length - 1) // (batch_size * num_steps)
+    if expected == 0:
+        with pytest.raises(ValueError, match="too short"):
+            list(seq_data_iter_sequential(corpus, batch_size, num_steps, seed))
+        return
+    seq = list(seq_data_iter_sequential(corpus, batch_size, num_steps, seed))
+    rnd = list(seq_data_iter_random(corpus, batch_size, num_steps, seed))
+    assert len(seq) == len(rnd) == expected
+    for x, y in seq + rnd:
+        assert x.shape == y.shape == (batch_size, num_steps)
+        np.testing.assert_array_equal(y, x + 7)
+        np.testing.assert_array_equal(x, x[:, :1] + 7 * np.arange(num_steps))
+    rows = np.concatenate([x for x, _ in seq], axis=1) // 7
+    assert rows[0, 0] < num_steps
+    np.testing.assert_array_equal(rows, rows[0, 0] + np.arange(rows.size).reshape(rows.shape))
+    starts = np.sort(np.concatenate([x[:, 0] for x, _ in rnd])) // 7
+    # (when more subsequences fit than whole batches take, a random subset of them is used)
+    assert np.all(np.diff(starts) % num_steps == 0) and len(set(starts)) == len(starts)
+
+
 def test_sampler_errors_name_the_problem():
     with pytest.raises(ValueError, match="too short.*at least 11 tokens"):
         list(seq_data_iter_sequential(np.arange(10), 2, 5))
@@ -123,7 +152,7 @@ def test_the_embedded_corpus_is_plain_dialogue():
     assert "shakespeare" in CORPORA
     text = load_corpus()
     assert 500_000 < len(text) < 800_000
-    assert text.startswith("BERNARDO:\nWho's there?\n")
+    assert text.startswith("First Witch:\nWhen shall we three meet again\n")
     assert "To be, or not to be" in text and "MACBETH:" in text and "PROSPERO:" in text
     assert not any(mark in text for mark in "_*#\\")  # no Markdown left
     assert "Enter" not in text.split("\n\n")[0]
