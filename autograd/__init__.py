@@ -5,14 +5,32 @@
 >>> b = Tensor(-3.0, requires_grad=True, name="b")
 >>> e = a * b + a.exp()
 >>> e.backward()
->>> round(float(a.grad), 4), float(b.grad)
-(4.3891, 2.0)
+>>> f"{float(a.grad):.4f}", float(b.grad)
+('4.3891', 2.0)
 """
 
 from . import allocator
 
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
-from . import ops
+from . import elementwise, indexing, methods, ops, shaping
+from .activations import (
+    celu,
+    elu,
+    erf,
+    expm1,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    normalize,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+)  # fmt: skip
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .drawing import backward_steps, draw, save_svg  # graphviz itself is imported only when a drawing is made
 from .dtypes import get_default_dtype, set_default_dtype
@@ -82,8 +100,37 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node, Op, module_scope, record_gradients
 from .random import manual_seed
 from .recording import apply, mark_modified
+from .reductions import all as all  # (all, any: not in __all__, a star import leaves Python's alone)
+from .reductions import (
+    amax,
+    amin,
+    aminmax,
+    argsort,
+    count_nonzero,
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    kthvalue,
+    logcumsumexp,
+    matrix_norm,
+    median,
+    mode,
+    nanmedian,
+    norm,
+    sort,
+    std_mean,
+    topk,
+    var_mean,
+    vector_norm,
+)  # fmt: skip
+from .reductions import any as any
 
+# PyTorch's elementwise, shape and indexing vocabulary: every name in each module's __all__
+for _module in (elementwise, shaping, indexing):
+    globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
 tensor = Tensor
+methods.attach()  # PyTorch's Tensor methods of the modules above (methods.py)
 allocator.configure_from_env()  # keep freed memory for reuse (glibc); GRAPHGRAD_MALLOC=system opts out
 
 __all__ = [
@@ -100,4 +147,12 @@ __all__ = [
     "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "transpose",
     "unbind", "unsqueeze", "var", "view", "where", "window_totals",
+    # PyTorch's vocabulary (issue 16): activations.py, reductions.py
+    "celu", "elu", "erf", "expm1", "gelu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "normalize",
+    "relu6", "selu", "silu", "softmin", "softsign",
+    "amax", "amin", "aminmax", "argsort", "count_nonzero", "cummax", "cummin", "cumprod", "cumsum",
+    "kthvalue", "logcumsumexp", "matrix_norm", "median", "mode", "nanmedian", "norm", "sort", "std_mean", "topk",
+    "var_mean", "vector_norm",
 ]  # fmt: skip
+# (autograd.all, any, round and pow exist, but a star import doesn't shadow Python's builtins with them)
+__all__ += [n for m in (elementwise, shaping, indexing) for n in m.__all__ if n not in ("round", "pow")]

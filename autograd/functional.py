@@ -37,7 +37,8 @@ def _dims(x: Tensor, dim: Any, axis: Any, fn: str) -> tuple[int, ...] | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    return tuple(sorted(_axis(x.ndim, d, fn, x.shape) for d in dims))
+    axes = tuple(sorted(_axis(x.ndim, d, fn, x.shape) for d in dims))
+    return axes if x._data.ndim else None  # a 0-d tensor: dim 0 (or -1) is the whole tensor, as PyTorch
 
 
 def _axis(ndim: int, d: Any, fn: str, shape: tuple, extra: int = 0) -> int:
@@ -69,18 +70,17 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, kee
 
 
 def mean(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
-    """Mean over ``dim`` (all elements by default): ``sum / count``.
+    """Mean over ``dim`` (all elements by default): ``sum / count``; over an empty dim it is nan.
 
     float16 input is summed in float32 (a float16 sum overflows past 65504).
     """
     x = as_tensor(x)
     axes = _dims(x, dim, axis, "mean")
     count = _count(x, axes)
-    if count == 0:
-        raise ValueError(f"mean(): cannot average over an empty dimension (shape {x.shape})")
     if x.dtype == np.float16:
         return mean(x.to(np.float32), axes, _keep(keepdim, keepdims)).to(np.float16)
-    return apply(ops.reduce_sum, (x,), {"axis": axes, "keepdims": _keep(keepdim, keepdims)}) / count
+    total = apply(ops.reduce_sum, (x,), {"axis": axes, "keepdims": _keep(keepdim, keepdims)})
+    return total / count if count else total * np.nan  # 0/0, without NumPy's warning
 
 
 def _count(x: Tensor, axes: tuple | None) -> int:
@@ -88,37 +88,106 @@ def _count(x: Tensor, axes: tuple | None) -> int:
     return int(x._data.size) if axes is None else math.prod(x.shape[a] for a in axes)
 
 
+def _ddof(fn: str, unbiased: bool | None, correction: Any) -> int:
+    if correction is not None and unbiased is not None:
+        raise TypeError(f"{fn}(): pass either unbiased or correction, not both")
+    return int(correction) if correction is not None else 1 if unbiased is None else int(bool(unbiased))
+
+
 def var(
-    x: Any, dim: Any = None, unbiased: bool = False, keepdim: bool = False, *,
+    x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
     axis: Any = None, keepdims: bool | None = None, correction: int | None = None,
 ) -> Tensor:  # fmt: skip
-    """Variance over ``dim``; ``unbiased=True`` divides by n - 1 (Bessel). float16 is summed in float32."""
+    """Variance over ``dim``, divided by ``n - correction``: by default the unbiased estimate
+    (``correction=1``, Bessel), as PyTorch; ``unbiased=False`` or ``correction=0`` divide by n.
+    With ``n <= correction`` the result is nan (or inf), as PyTorch. float16 is summed in float32.
+
+    >>> var(Tensor([1.0, 2.0, 3.0, 4.0])), var(Tensor([1.0, 2.0, 3.0, 4.0]), correction=0)
+    (tensor(1.6667), tensor(1.25))
+    """
     x = as_tensor(x)
     axes = _dims(x, dim, axis, "var")
     count = _count(x, axes)
-    ddof = correction if correction is not None else int(unbiased)
-    if count - ddof <= 0:
-        raise ValueError(f"var(): {count} element(s) per reduction is too few (correction {ddof}, shape {x.shape})")
+    ddof = _ddof("var", unbiased, correction)
     if x.dtype == np.float16:
         return var(x.to(np.float32), axes, keepdim=_keep(keepdim, keepdims), correction=ddof).to(np.float16)
-    centered = x - apply(ops.reduce_sum, (x,), {"axis": axes, "keepdims": True}) / count
+    centered = x - mean(x, axes, True)
     squares = apply(ops.reduce_sum, (centered * centered,), {"axis": axes, "keepdims": _keep(keepdim, keepdims)})
-    return squares / (count - ddof)
+    if count > ddof:
+        return squares / (count - ddof)
+    with np.errstate(invalid="ignore"):  # n <= correction: 0 / 0 = nan (inf for a positive sum), as PyTorch
+        return squares * np.inf
 
 
-def std(x: Any, dim: Any = None, unbiased: bool = False, keepdim: bool = False, **kw: Any) -> Tensor:
-    """Standard deviation: ``sqrt(var(...))``."""
-    return apply1(ops.sqrt, var(x, dim, unbiased, keepdim, **kw))
+def std(
+    x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+    axis: Any = None, keepdims: bool | None = None, correction: int | None = None,
+) -> Tensor:  # fmt: skip
+    """Standard deviation, ``sqrt(var(...))`` (unbiased by default, as PyTorch).
+
+    Computed as the 2-norm of ``x - mean`` over ``sqrt(n - correction)``, whose gradient is 0
+    (not 0/0) where all the values are equal, as PyTorch's.
+
+    >>> std(Tensor([2.0, 2.0]))
+    tensor(0.)
+    """
+    x = as_tensor(x)
+    axes = _dims(x, dim, axis, "std")
+    count = _count(x, axes)
+    ddof = _ddof("std", unbiased, correction)
+    if x.dtype == np.float16:
+        return std(x.to(np.float32), axes, keepdim=_keep(keepdim, keepdims), correction=ddof).to(np.float16)
+    centered = x - mean(x, axes, True)
+    norm = apply(ops.vector_norm, (centered,), {"ord": 2.0, "axis": axes, "keepdims": _keep(keepdim, keepdims)})
+    if count > ddof:
+        return norm * (1 / math.sqrt(count - ddof))
+    with np.errstate(invalid="ignore"):
+        return norm * np.inf
 
 
-def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
-    """Largest value over ``dim`` (values only). Tied maxima share the gradient."""
-    return _reduce(ops.reduce_max, x, dim, keepdim, axis, keepdims, "max")
+def _values_indices(x: Any, dim: Any, keepdim: bool, fn: str, pick: Any) -> Any:
+    from .reductions import values_indices
+
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{fn}(): dim must be an int (the result holds values and indices); "
+                        f"for several dims use a{fn}(x, dim={dim!r})")  # fmt: skip
+    x = as_tensor(x)
+    if x.ndim == 0:
+        _axis(0, dim, fn, x.shape)
+        return values_indices(x * 1 if x.dtype.kind == "f" else x, _wrap(np.int64(0), None, False))
+    d = _axis(x.ndim, dim, fn, x.shape)
+    if x.shape[d] == 0:
+        raise IndexError(f"{fn}(): dim {d} of shape {x.shape} is empty: there is no {fn}imum to take")
+    idx = np.expand_dims(pick(x._data, axis=d), d)
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = squeeze(values, d), np.squeeze(idx, d)
+    return values_indices(values, _wrap(idx, None, False))
 
 
-def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
-    """Smallest value over ``dim`` (values only). Tied minima share the gradient."""
-    return _reduce(ops.reduce_min, x, dim, keepdim, axis, keepdims, "min")
+def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
+    """Without ``dim``: the largest value (tied maxima share the gradient). With an int ``dim``:
+    a named tuple ``(values, indices)`` along it, as PyTorch (the gradient goes to the index).
+    ``amax`` reduces several dims at once; ``max(a, b)`` with a Tensor ``b`` is ``maximum(a, b)``.
+
+    >>> max(Tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
+    values_indices(values=tensor([5., 3.]), indices=tensor([1, 0]))
+    """
+    if dim is None and axis is None:
+        return _reduce(ops.reduce_max, x, None, keepdim, None, keepdims, "max")
+    if isinstance(dim, Tensor):  # max(a, b): PyTorch's other form, the elementwise maximum
+        return maximum(x, dim)
+    return _values_indices(x, dim if axis is None else axis, _keep(keepdim, keepdims), "max", np.argmax)
+
+
+def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
+    """Without ``dim``: the smallest value (tied minima share the gradient). With an int ``dim``:
+    a named tuple ``(values, indices)``, as PyTorch. ``amin`` reduces several dims at once."""
+    if dim is None and axis is None:
+        return _reduce(ops.reduce_min, x, None, keepdim, None, keepdims, "min")
+    if isinstance(dim, Tensor):  # min(a, b): the elementwise minimum
+        return minimum(x, dim)
+    return _values_indices(x, dim if axis is None else axis, _keep(keepdim, keepdims), "min", np.argmin)
 
 
 def prod(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
@@ -160,19 +229,33 @@ def argmin(
 def softmax(x: Any, dim: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, stable for large inputs."""
     x = as_tensor(x)
+    if x._data.size == 0:  # nothing to normalise (NumPy's max would refuse the empty axis)
+        return apply(ops.copy, (x,)) if x.dtype.kind == "f" else x
+    if x.ndim == 0:  # (PyTorch: 1)
+        return reshape(apply(ops.softmax, (reshape(x, (1,)),), {"axis": _axis(0, dim, "softmax", ())}), ())
     return apply(ops.softmax, (x,), {"axis": _axis(x.ndim, dim, "softmax", x.shape)})
 
 
 def log_softmax(x: Any, dim: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``, stable for large inputs."""
     x = as_tensor(x)
+    if x._data.size == 0:
+        return apply(ops.copy, (x,)) if x.dtype.kind == "f" else x
+    if x.ndim == 0:  # (PyTorch: 0)
+        return reshape(apply(ops.log_softmax, (reshape(x, (1,)),), {"axis": _axis(0, dim, "log_softmax", ())}), ())
     return apply(ops.log_softmax, (x,), {"axis": _axis(x.ndim, dim, "log_softmax", x.shape)})
 
 
 # ============================================================ elementwise
+_KEEP_INTEGERS = (ops.neg, ops.absolute, ops.relu)
+
+
 def _unary(op: Any) -> Any:
     def fn(x: Any) -> Tensor:
-        return apply1(op, x if isinstance(x, Tensor) else Tensor(x))
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x._data.dtype.kind != "f" and op not in _KEEP_INTEGERS:  # exp(int): the default float, as PyTorch
+            x = x.to(get_default_dtype())
+        return apply1(op, x)
 
     fn.__name__ = fn.__qualname__ = op.name
     fn.__doc__ = f"Elementwise ``{op.name}`` (a primitive; see ``autograd.ops``)."
@@ -283,12 +366,22 @@ def addmm(input: Any, mat1: Any, mat2: Any) -> Tensor:
     return apply(ops.addmm, (c, a, b))
 
 
-def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``cond`` is true, else ``b`` (branches may be Python scalars).
+_NOT_GIVEN: Any = object()
+
+
+def where(cond: Any, a: Any = _NOT_GIVEN, b: Any = _NOT_GIVEN) -> Any:
+    """``a`` where ``cond`` is true, else ``b`` (branches may be Python scalars). With ``cond``
+    alone: the indices where it is non-zero, one tensor per dim (``nonzero(as_tuple=True)``).
 
     >>> where(np.array([True, False]), Tensor([1.0, 2.0]), 0.0)
     tensor([1., 0.])
     """
+    if a is _NOT_GIVEN and b is _NOT_GIVEN:
+        from .indexing import nonzero
+
+        return nonzero(cond, as_tuple=True)
+    if a is _NOT_GIVEN or b is _NOT_GIVEN:
+        raise TypeError("where(): pass both branches (where(cond, a, b)), or only cond")
     c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
     if c.dtype != bool:
         raise TypeError(f"where(): the condition must be bool, got {c.dtype}")
@@ -328,7 +421,11 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
-    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features).
+
+    The input and bias must have the weight's dtype (a ``TypeError`` otherwise, as PyTorch
+    refuses them): a float64 batch into a float32 layer would silently compute in float64.
+    """
     if not isinstance(x, Tensor):
         x = Tensor(x)
     try:  # the primitive's matmul fails exactly when the shapes don't fit: check them only then
@@ -541,14 +638,24 @@ def _apply_multi(op: Any, x: Tensor, params: dict) -> tuple[Tensor, ...]:
 
 
 def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:
-    """Constant padding with NumPy's ``pad_width`` form: int, (before, after), or one pair per dim."""
+    """Constant padding with NumPy's ``pad_width`` form: int, (before, after), or one pair per dim.
+    A negative width crops instead, as PyTorch's ``pad``.
+
+    >>> pad(Tensor([1.0, 2.0, 3.0]), ((1, -1),))
+    tensor([0., 1., 2.])
+    """
     x = as_tensor(x)
     try:
         pairs = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
     except ValueError:
         raise ValueError(f"pad(): pad_width {pad_width!r} doesn't fit a tensor of shape {x.shape}") from None
     if (pairs < 0).any():
-        raise ValueError(f"pad(): pad widths must be non-negative, got {pad_width!r}")
+        if (pairs.clip(max=0).sum(1) + np.asarray(x.shape) < 0).any():
+            raise ValueError(f"pad(): negative pad widths {pad_width!r} crop more than the shape {x.shape} holds")
+        x = getitem(x, tuple(slice(-int(a), n + int(b)) for (a, b), n in zip(pairs.clip(max=0), x.shape)))
+        pairs = pairs.clip(min=0)
+        if not pairs.any():
+            return x
     pw = tuple((int(a), int(b)) for a, b in pairs)
     return apply(ops.pad, (x,), {"pad_width": pw, "value": value})
 

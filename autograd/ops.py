@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blas
+from . import blas, special
 from .dtypes import get_default_dtype
 from .graph import MatmulSum, Op
 from .tensor import Tensor
@@ -86,9 +86,17 @@ def _power_slope(x: Any, y: Any) -> Any:
     return y * x ** (y - 1)
 
 
+def _powc(x: Any, p: Any) -> Any:
+    if p == 2:
+        return x * x
+    if type(p) is float and x.dtype.kind != "f":  # int tensor ** float: the default float, as PyTorch
+        x = x.astype(get_default_dtype())
+    return x**p
+
+
 powc = Op(  # x ** p for a Python number p
     "pow",
-    lambda x, p: x * x if p == 2 else x**p,
+    _powc,
     lambda g, ans, x, p: g * (2 * x if p == 2 else p * x ** (p - 1) if p != 0 else 0 * x),  # x**0: 0, not 0/0
     saves="inputs",
 )
@@ -335,9 +343,19 @@ logsumexp = Op(
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - _max(x, axis, keepdims=True))
+    e = x - _max(x, axis, keepdims=True)
+    e = np.exp(e, out=e) if type(e) is _ndarray else np.exp(e)  # in place: attention scores are large
     e /= _sum(e, axis, keepdims=True)
     return e
+
+
+def _softmax_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
+    """``ans * (g - sum(g * ans))``; on raw arrays the last product is taken in place."""
+    if type(g) is _ndarray and type(ans) is _ndarray and g.shape == ans.shape:
+        d = g - _sum(g * ans, axis, keepdims=True)
+        d *= ans
+        return d
+    return ans * (g - reduce_sum(g * ans, axis=(axis,), keepdims=True))
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -346,12 +364,7 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted
 
 
-softmax = Op(
-    "softmax",
-    _softmax,
-    lambda g, ans, x, axis: ans * (g - reduce_sum(g * ans, axis=(axis,), keepdims=True)),
-    saves="output",
-)
+softmax = Op("softmax", _softmax, _softmax_vjp, saves="output")
 log_softmax = Op(
     "log_softmax",
     _log_softmax,
@@ -709,11 +722,29 @@ def _matmul_rows(x: Any, w: Any) -> Any:
     return (x.reshape(-1, x.shape[-1]) @ w).reshape(x.shape[:-1] + (w.shape[-1],))
 
 
+def mixed_dtypes(what: str, dtype: np.dtype, weight_dtype: np.dtype, who: str = "") -> TypeError:
+    """The error for a layer's input (or bias) whose dtype isn't the weight's: PyTorch refuses
+    it, NumPy would silently compute in the wider dtype (float64 for a float32 model)."""
+
+    def cast(name: str, dt: np.dtype) -> str:
+        return f"{name}." + {"float32": "float()", "float64": "double()"}.get(dt.name, f"to(np.{dt.name})")
+
+    name, target = "x" if what == "input" else what, weight_dtype.name
+    advice = f"convert the {what} with {cast(name, weight_dtype)} (a NumPy array: {name}.astype(np.{target}))"
+    if dtype.kind == "f" and what == "input":
+        advice += f", or the model with {cast('model', dtype)}"
+    return TypeError(f"{who}: " * bool(who) + f"the {what} is {dtype} but the weight is {weight_dtype}: {advice}")
+
+
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
     if w.ndim != 2:
         raise ValueError(f"the weight must be 2-D (out_features, in_features), got shape {w.shape}")
+    if x.dtype is not w.dtype and x.dtype != w.dtype:  # (the same dtype object, almost always)
+        raise mixed_dtypes("input", x.dtype, w.dtype)  # (apply names the op)
     out = x @ w.T if x.ndim <= 2 else _matmul_rows(x, w.T)
     if b is not None:
+        if b.dtype is not out.dtype and b.dtype != out.dtype:
+            raise mixed_dtypes("bias", b.dtype, w.dtype)
         out += b
     return out
 
@@ -796,18 +827,271 @@ def _einsum(*xs: np.ndarray, subscripts: str) -> np.ndarray:
 
 def _einsum_vjp(i: int, g: Any, ans: Any, *xs: Any, subscripts: str) -> Any:
     ins, out = parse_einsum(subscripts, [x.shape for x in xs])
-    target = ins[i]
-    if len(set(target)) != len(target):
-        raise NotImplementedError(f"einsum: no gradient for repeated subscripts in one operand ({target!r})")
+    target, x = ins[i], xs[i]
+    unique = "".join(dict.fromkeys(target))  # a letter repeated in the operand ("ii": its diagonal) once
+    size = {c: x.shape[k] for k, c in enumerate(target)}
     others = [s for j, s in enumerate(ins) if j != i]
-    present = "".join(c for c in target if c in out or any(c in s for s in others))
+    present = "".join(c for c in unique if c in out or any(c in s for s in others))
     spec = ",".join([out] + others) + "->" + present
     grad = einsum(g, *(x for j, x in enumerate(xs) if j != i), subscripts=spec)
-    x = xs[i]
-    if present != target:  # letters summed only inside operand i: broadcast back
-        grad = reshape(grad, shape=tuple(x.shape[k] if c in present else 1 for k, c in enumerate(target)))
-        grad = expand(grad, shape=x.shape)
+    if present != unique:  # letters summed only inside operand i: broadcast back
+        grad = reshape(grad, shape=tuple(size[c] if c in present else 1 for c in unique))
+        grad = expand(grad, shape=tuple(size[c] for c in unique))
+    if unique != target:  # place it on the diagonal: each repeat renamed, tied to its letter by an identity
+        used = "".join(ins) + out
+        spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used)
+        seen, renamed, eyes = set(), "", []
+        for c in target:
+            if c in seen:
+                r = next(spare)
+                renamed += r
+                eyes.append((c + r, np.eye(size[c], dtype=_raw(g).dtype)))
+            else:
+                seen.add(c)
+                renamed += c
+        spec = ",".join([unique] + [s for s, _ in eyes]) + "->" + renamed
+        grad = einsum(grad, *(e for _, e in eyes), subscripts=spec)
     return grad
 
 
 einsum = Op("einsum", _einsum, argnum_vjp=_einsum_vjp, saves="inputs", view=True)  # "ij->ji" is a view
+
+
+# ============================================================ PyTorch's vocabulary (issue 16)
+# Primitives the composites of elementwise.py, activations.py, reductions.py ... build on.
+# Each exists because no composition of the ops above computes it, or computes it much
+# slower or less accurately; the reason is given with each.
+
+
+# erf: no composition of exp/log/... gives it (it is an integral). Forward in special.py.
+erf = Op("erf", special.erf, lambda g, ans, x: g * (2 / math.sqrt(math.pi)) * exp(-(x * x)), saves="inputs")
+# expm1: exp(x) - 1 loses every digit near 0 (ELU, CELU, SELU and expm1 itself rely on it).
+expm1 = Op("expm1", np.expm1, lambda g, ans, x: g * exp(x), saves="inputs")
+
+
+def _vector_norm(x: np.ndarray, ord: float, axis: tuple | None, keepdims: bool) -> Any:
+    """``sum(|x|^ord) ^ (1/ord)`` over ``axis``; ord 2 without the powers."""
+    if ord == 2:
+        return np.sqrt(_sum(x * x, axis, keepdims=keepdims) if axis is not None else (x * x).sum(keepdims=keepdims))
+    return (np.abs(x) ** ord).sum(axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _vector_norm_vjp(g: Any, ans: Any, x: Any, ord: float, axis: tuple | None, keepdims: bool) -> Any:
+    """``g * x |x|^(ord-2) / norm^(ord-1)``, and 0 where the norm is 0 (all of the slice is 0:
+    its gradient is 0/0; PyTorch's convention, and a subgradient)."""
+    n = _keepdims(ans, x.shape, axis, keepdims)
+    gk = _keepdims(g, x.shape, axis, keepdims)
+    zero = np.asarray(_raw(n) == 0)
+    if zero.any():  # divide by 1 there, then zero the result
+        n = where(1.0, n, cond=zero)
+        gk = gk * _mask(~zero, n)
+    if ord == 2:
+        return gk * x / n
+    sign = np.sign(_raw(x))
+    return gk * sign * absolute(x) ** (ord - 1) / n ** (ord - 1)
+
+
+# vector_norm: sqrt(sum(x * x)) composed has the gradient 0 * inf = nan where the norm is 0
+# (a zero vector, std of a constant); PyTorch's norm gives 0 there, and so does this rule.
+vector_norm = Op("vector_norm", _vector_norm, _vector_norm_vjp)
+
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    flip = _along(axis, slice(None, None, -1))
+    return getitem(cumsum(getitem(g, index=flip), axis=axis), index=flip)
+
+
+# cumsum: a composition (a matmul with a triangle of ones) is O(n^2). The adjoint is the
+# sum from the other end.
+cumsum = Op(
+    "cumsum", lambda x, axis: np.cumsum(x, axis=axis), lambda g, ans, x, axis: _reverse_cumsum(g, axis), saves=""
+)
+
+
+def _cumprod_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
+    """Without zeros: ``revcumsum(g * out) / x``. With zeros: exact, first order only (the
+    products of the other factors, one position at a time)."""
+    xr = _raw(x)
+    if np.all(xr != 0):
+        return _reverse_cumsum(g * ans, axis) / x
+    gr, xm = np.moveaxis(np.asarray(_raw(g)), axis, -1), np.moveaxis(np.asarray(xr), axis, -1)
+    out = np.zeros_like(xm)
+    before = np.cumprod(np.concatenate([np.ones_like(xm[..., :1]), xm[..., :-1]], -1), -1)  # prod_{k<i}
+    for i in range(xm.shape[-1]):
+        after = np.cumprod(xm[..., i + 1 :], -1)  # prod_{i<k<=j} for j > i
+        out[..., i] = before[..., i] * (gr[..., i] + (gr[..., i + 1 :] * after).sum(-1))
+    return np.moveaxis(out, -1, axis)
+
+
+# cumprod: exp(cumsum(log x)) fails on zeros and negatives.
+cumprod = Op("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_vjp)
+
+
+def _inverse_trig_op(name: str, fn: Any, slope: Any) -> Op:
+    """An elementwise primitive whose derivative ``slope(x)`` is written with the ops above."""
+    return Op(name, fn, lambda g, ans, x: g * slope(x), saves="inputs")
+
+
+# The inverse trigonometric and hyperbolic functions: no composition of exp/log/sqrt computes
+# them to full precision everywhere (asinh(x) = log(x + sqrt(x^2 + 1)) cancels for x < 0,
+# acos(x) = pi/2 - asin(x) loses the digits near 1). Their derivatives are algebraic.
+asin = _inverse_trig_op("asin", np.arcsin, lambda x: 1 / sqrt(1 - x * x))
+acos = _inverse_trig_op("acos", np.arccos, lambda x: -1 / sqrt(1 - x * x))
+atan = _inverse_trig_op("atan", np.arctan, lambda x: 1 / (1 + x * x))
+asinh = _inverse_trig_op("asinh", np.arcsinh, lambda x: 1 / sqrt(x * x + 1))
+acosh = _inverse_trig_op("acosh", np.arccosh, lambda x: 1 / sqrt(x * x - 1))
+atanh = _inverse_trig_op("atanh", np.arctanh, lambda x: 1 / (1 - x * x))
+# atan2(y, x): atan(y / x) plus a quadrant correction divides by zero on the y axis.
+atan2 = Op(
+    "atan2",
+    np.arctan2,
+    lambda g, ans, y, x: g * x / (x * x + y * y),
+    lambda g, ans, y, x: -g * y / (x * x + y * y),
+    saves="inputs",
+)
+
+
+# gelu with the tanh approximation, 0.5 x (1 + tanh(c (x + a x^3))), PyTorch's approximate='tanh'.
+# A primitive for speed: composed, it is nine elementwise ops forward and about twice that backward,
+# each a pass over a transformer MLP's hidden activations (the largest arrays of its step); here
+# the forward is six in-place passes and keeps tanh(...) for the first-order rule.
+_GELU_C, _GELU_A = math.sqrt(2 / math.pi), 0.044715
+
+
+def _gelu_tanh(x: Any) -> Any:
+    t = x * x
+    t *= _GELU_A * _GELU_C
+    t += _GELU_C
+    t *= x  # c (x + a x^3)
+    t = np.tanh(t, out=t) if type(t) is _ndarray else np.tanh(t)
+    y = t + 1
+    y *= x
+    y *= 0.5
+    return y, t
+
+
+def _gelu_tanh_vjp(g: Any, ans: Any, x: Any, residual: Any = None) -> Any:
+    """``g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2))`` with ``t = tanh(c (x + a x^3))``."""
+    if residual is not None and type(g) is _ndarray and type(x) is _ndarray:  # first order, in place
+        t = residual
+        d = t * t
+        np.subtract(1, d, out=d)
+        s = x * x
+        s *= 3 * _GELU_A * _GELU_C
+        s += _GELU_C
+        s *= x
+        d *= s
+        d += t
+        d += 1
+        d *= g
+        d *= 0.5
+        return d
+    # the same operations in the same order as above, so both paths give the same numbers
+    t = tanh((x * x * (_GELU_A * _GELU_C) + _GELU_C) * x)
+    s = (x * x * (3 * _GELU_A * _GELU_C) + _GELU_C) * x
+    return ((1 - t * t) * s + t + 1) * g * 0.5
+
+
+gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp, saves="inputs", residual=True)
+
+
+# Layer normalisation with its affine part, ((x - mean) / sqrt(var + eps)) * w + b over the trailing
+# ``axes`` (the biased variance). A primitive for speed: composed it is about nine ops forward and
+# twenty backward over a transformer's activations, a seventh of its training step; here the forward
+# keeps the normalised values and 1/std for the first-order rules, which take three passes for x.
+# Both paths (raw arrays with the residual, Tensors under create_graph) do the same operations in the
+# same order, so they agree to the last bit.
+def _ln_stats(x: Any, axes: tuple, eps: float) -> tuple[Any, Any]:
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    centered = x - reduce_sum(x, axis=axes, keepdims=True) * (1 / n)
+    rstd = (reduce_sum(centered * centered, axis=axes, keepdims=True) * (1 / n) + eps) ** -0.5
+    return centered * rstd, rstd
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, axes: tuple, eps: float) -> Any:
+    xhat, rstd = _ln_stats(x, axes, eps)
+    y = xhat * w
+    y += b
+    return y, (xhat, rstd)
+
+
+def _layer_norm_dx(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: float, residual: Any = None) -> Any:
+    """``((d - mean(d)) - xhat * mean(d * xhat)) / std`` with ``d = g * w`` (means over ``axes``)."""
+    xhat, rstd = residual if residual is not None else _ln_stats(x, axes, eps)
+    n = 1
+    for a in axes:
+        n *= xhat.shape[a]
+    d = g * w
+    s1 = reduce_sum(d, axis=axes, keepdims=True) * (1 / n)
+    s2 = reduce_sum(d * xhat, axis=axes, keepdims=True) * (1 / n)
+    if type(d) is _ndarray and type(xhat) is _ndarray:  # in place, the same operations
+        d -= s1
+        d -= xhat * s2
+        d *= rstd
+        return d
+    return (d - s1 - xhat * s2) * rstd
+
+
+def _layer_norm_dw(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: float, residual: Any = None) -> Any:
+    xhat = residual[0] if residual is not None else _ln_stats(x, axes, eps)[0]
+    return g * xhat  # summed over the leading axes by the engine
+
+
+layer_norm = Op(
+    "layer_norm",
+    _layer_norm,
+    _layer_norm_dx,
+    _layer_norm_dw,
+    lambda g, ans, x, w, b, axes, eps, residual=None: g,
+    saves="inputs",
+    residual=True,
+)
+
+
+def _svdvals_vjp(g: Any, ans: Any, x: Any) -> Any:
+    """``u diag(g) v^T`` (distinct singular values). Its own derivative would need the derivatives
+    of u and v, which are not implemented: refused under create_graph rather than left out."""
+    if isinstance(g, Tensor):
+        raise NotImplementedError(
+            "svdvals (matrix norms 2, -2, 'nuc'): no second derivatives; use 'fro' or a vector norm "
+            "where create_graph=True is needed"
+        )
+    u, _, vh = np.linalg.svd(x, full_matrices=False)
+    return np.einsum("...ik,...k,...kj->...ij", u, g, vh)
+
+
+# svdvals: the singular values of the last two dims (matrix norms 2, -2, 'nuc'); no composition
+# of the ops above computes them. First order only.
+svdvals = Op("svdvals", lambda x: np.linalg.svd(x, compute_uv=False), _svdvals_vjp)
+
+
+def _logcumsumexp_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
+    """``grad_i = sum_{j >= i} g_j exp(x_i - out_j)``, computed from the end as
+    ``T_i = g_i + exp(out_i - out_{i+1}) T_{i+1}``, ``grad_i = exp(x_i - out_i) T_i``: every
+    exponent is <= 0 (``out`` only grows), so nothing overflows whatever the range of ``x``.
+    A loop over ``axis`` (the recurrence is not a cumulative sum); each step is recorded under
+    create_graph, so higher derivatives follow."""
+
+    def at(v: Any, i: int) -> Any:
+        return getitem(v, index=_along(axis, i))
+
+    def safe(d: Any) -> Any:  # -inf - (-inf) (a prefix of -inf): no contribution
+        bad = np.isnan(np.asarray(_raw(d)))
+        return where(-np.inf, d, cond=bad) if bad.any() else d
+
+    n = x.shape[axis]
+    pieces: list[Any] = [None] * n
+    t = None
+    with np.errstate(invalid="ignore"):
+        for i in reversed(range(n)):
+            gi, oi = at(g, i), at(ans, i)
+            t = gi if t is None else gi + exp(safe(oi - at(ans, i + 1))) * t
+            pieces[i] = exp(safe(at(x, i) - oi)) * t
+    return stack(*pieces, axis=axis)
+
+
+# logcumsumexp: log(cumsum(exp(x))) underflows to -inf wherever a running sum starts far below
+# the slice's largest value; np.logaddexp.accumulate is exact at any range, and so is the rule.
+logcumsumexp = Op("logcumsumexp", lambda x, axis: np.logaddexp.accumulate(x, axis=axis), _logcumsumexp_vjp)

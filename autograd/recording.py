@@ -218,7 +218,11 @@ def _describe(v: Any) -> str:
 
 def _op_error(op: Op, raw: tuple, e: Exception) -> Exception:
     shapes = ", ".join(_describe(v) for v in raw)
-    return type(e)(f"{op.name}: {e} (inputs: {shapes})")
+    message = f"{op.name}: {e} (inputs: {shapes})"
+    try:
+        return type(e)(message)
+    except Exception:  # a class with another constructor (NumPy's casting errors): its builtin base
+        return next(c for c in type(e).__mro__ if c in (TypeError, ValueError, IndexError))(message)
 
 
 def _check_finite(value: Any, op: Op, phase: str, node: Node | None) -> None:

@@ -360,16 +360,15 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return _compare(np.not_equal, self, other)
 
+    # Bitwise on integers (dtype kept), logical on bools; the rest of the operators: methods.py
     def __invert__(self) -> Tensor:
-        if self.dtype.kind != "b":
-            raise TypeError(f"~ is only defined for bool tensors, got {self.dtype}")
-        return _wrap(~self._data, None, False)
+        return _elementwise.bitwise_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return _compare(np.logical_and, self, other)
+        return _elementwise.bitwise_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return _compare(np.logical_or, self, other)
+        return _elementwise.bitwise_or(self, other)
 
     def __getitem__(self, index: Any) -> Tensor:
         return F.getitem(self, index)
@@ -404,16 +403,16 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         return F.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def var(self, dim: Any = None, unbiased: bool = False, keepdim: bool = False, **kw: Any) -> Tensor:
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
         return F.var(self, dim, unbiased, keepdim, **kw)
 
-    def std(self, dim: Any = None, unbiased: bool = False, keepdim: bool = False, **kw: Any) -> Tensor:
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
         return F.std(self, dim, unbiased, keepdim, **kw)
 
-    def max(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
+    def max(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
         return F.max(self, dim, keepdim, **kw)
 
-    def min(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
+    def min(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
         return F.min(self, dim, keepdim, **kw)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
@@ -545,6 +544,7 @@ from .recording import (  # noqa: E402
 
 graph._bind_tensor(Tensor, apply)
 
+from . import elementwise as _elementwise  # noqa: E402
 from . import functional as F  # noqa: E402
 from . import ops  # noqa: E402
 from .engine import backward as _engine_backward  # noqa: E402

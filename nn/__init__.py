@@ -40,6 +40,36 @@ __all__ += [
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"]
+# --- more convolution and pooling layers, normalisation over features, attention and transformer layers
+from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+from .conv import Conv1d, ConvTranspose2d, MaxUnpool2d  # noqa: E402
+from .normalization import GroupNorm, LayerNorm  # noqa: E402
+from .padding import CircularPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d  # noqa: E402
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+
+__all__ += ["Conv1d", "ConvTranspose2d", "MaxUnpool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
+__all__ += ["ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"]
+__all__ += ["LayerNorm", "GroupNorm", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
+from .activation import (  # noqa: E402
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softsign,
+)  # fmt: skip
+
+__all__ += [
+    "GELU", "SiLU", "ELU", "CELU", "SELU", "Mish", "Hardswish", "Hardsigmoid", "Hardtanh", "ReLU6", "Softsign",
+    "LogSigmoid", "Softmin",
+]  # fmt: skip
 # --- optimizers (the subpackage nn.optim), ready-made models (nn.models), datasets and batches (nn.data)
 from . import data, models, optim  # noqa: E402
 

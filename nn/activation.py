@@ -21,6 +21,10 @@ __all__ = [
     "ReLU", "LeakyReLU", "PReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus",
     "AbsoluteRectifier", "Maxout",
 ]  # fmt: skip
+__all__ += [
+    "GELU", "SiLU", "ELU", "CELU", "SELU", "Mish", "Hardswish", "Hardsigmoid", "Hardtanh", "ReLU6", "Softsign",
+    "LogSigmoid", "Softmin",
+]  # fmt: skip
 
 
 class ReLU(Module):
@@ -155,3 +159,95 @@ class Maxout(Module):
 
     def extra_repr(self) -> str:
         return f"pieces={self.pieces}, dim={self.dim}"
+
+
+class GELU(Module):
+    """``x * Phi(x)``; ``approximate='tanh'`` for the tanh formula.
+
+    >>> GELU(approximate="tanh")(ag.tensor([0.0])).tolist()
+    [0.0]
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class _Alpha(Module):
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class ELU(_Alpha):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.elu(x, self.alpha)
+
+
+class CELU(_Alpha):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.celu(x, self.alpha)
+
+
+class Hardtanh(Module):
+    """``x`` clamped to ``[min_val, max_val]``.
+
+    >>> Hardtanh()(ag.tensor([-3.0, 0.5, 3.0])).tolist()
+    [-1.0, 0.5, 1.0]
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+        super().__init__()
+        if max_val <= min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val, self.max_val = float(min_val), float(max_val)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class Softmin(_SoftmaxBase):
+    """``softmax(-x)`` along ``dim``.
+
+    >>> Softmin(dim=0)(ag.tensor([0.0, 0.0])).tolist()
+    [0.5, 0.5]
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__(dim)  # type: ignore[arg-type]
+
+    def forward(self, x: Any) -> Tensor:
+        return F.softmin(x, self.dim)
+
+
+def _elementwise(name: str, fn: Any, doc: str) -> type:
+    """A module without arguments around a function of ``nn.functional``."""
+    return type(name, (Module,), {"forward": lambda self, x: fn(x), "__doc__": doc, "__module__": __name__})
+
+
+SiLU = _elementwise("SiLU", F.silu, "``x * sigmoid(x)``.")
+SELU = _elementwise("SELU", F.selu, "``scale * elu(x, alpha)`` with the self-normalising constants.")
+Mish = _elementwise("Mish", F.mish, "``x * tanh(softplus(x))``.")
+Hardswish = _elementwise("Hardswish", F.hardswish, "``x * relu6(x + 3) / 6``.")
+Hardsigmoid = _elementwise("Hardsigmoid", F.hardsigmoid, "``relu6(x + 3) / 6``.")
+ReLU6 = _elementwise("ReLU6", F.relu6, "``min(max(x, 0), 6)``.")
+Softsign = _elementwise("Softsign", F.softsign, "``x / (1 + |x|)``.")
+LogSigmoid = _elementwise("LogSigmoid", F.logsigmoid, "``log(sigmoid(x))``, stable for any ``x``.")

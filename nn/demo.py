@@ -45,7 +45,7 @@ def run_demo(out: str = "graphgrad-demo.svg", seed: int = 0) -> int:
     ag.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x_np, y_np = two_moons(512, 0.1, rng)
-    x, y = ag.Tensor(x_np), ag.Tensor(y_np)
+    x, y = ag.Tensor(x_np.astype(np.float32)), ag.Tensor(y_np)  # the model's dtype
     model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 2))
     opt = nn.optim.Adam(model.parameters(), lr=0.05)
     for step in range(151):

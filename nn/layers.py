@@ -80,9 +80,10 @@ class Linear(Module):
         except ValueError:
             if x.ndim and x.shape[-1] == self.in_features:
                 raise
+        flat = x.ndim > 2 and math.prod(x.shape[1:]) == self.in_features
         raise ValueError(
             f"Linear({self.extra_repr()}): expected an input whose last dim has {self.in_features} features, "
-            f"got shape {x.shape}"
+            f"got shape {x.shape}" + ("; flatten it first (nn.Flatten(), or x.reshape(len(x), -1))" if flat else "")
         )
 
     def extra_repr(self) -> str:
@@ -132,30 +133,37 @@ class Dropout(Module):
 class Embedding(Module):
     """A lookup table: integer indices of any shape -> rows of ``weight`` (num_embeddings, embedding_dim).
 
-    ``weight`` is initialised from N(0, 1), as PyTorch.
+    ``weight`` is initialised from N(0, 1), as PyTorch. With ``padding_idx`` that row starts at
+    zero and receives no gradient (a negative index counts from the end).
 
     >>> emb = Embedding(10, 3)
     >>> emb(np.array([[1, 2], [3, 4]])).shape
     (2, 2, 3)
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.padding_idx = (
+            None if padding_idx is None else F._padding_index(padding_idx, self.num_embeddings, "Embedding")
+        )
         self.weight = _param(self.num_embeddings, self.embedding_dim)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
 
     def forward(self, indices: Any) -> Tensor:
         try:
-            return F.embedding(indices, self.weight)
+            return F.embedding(indices, self.weight, self.padding_idx)
         except (IndexError, TypeError) as e:
             raise type(e)(f"Embedding({self.extra_repr()}): {e}") from None
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
 
 class _BatchNorm(Module):

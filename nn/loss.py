@@ -61,15 +61,27 @@ class _ClassLoss(_WeightedLoss):
 class CrossEntropyLoss(_ClassLoss):
     """Softmax cross-entropy of logits (N, C) against integer classes (N,) (or class probabilities).
 
+    ``weight`` (C,) rescales classes; ``label_smoothing`` mixes targets with the uniform distribution.
+
     >>> import autograd as ag, numpy as np
     >>> loss = CrossEntropyLoss()(ag.tensor([[2.0, 0.0, 0.0]]), np.array([0]))
     >>> round(loss.item(), 4)
     0.2395
     """
 
+    def __init__(
+        self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+    ) -> None:
+        super().__init__(weight, ignore_index, reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be between 0 and 1, got {label_smoothing}")
+        self.label_smoothing = float(label_smoothing)
+
     def forward(self, input: Any, target: Any) -> Tensor:
         x = ag.as_tensor(input)
-        return F.cross_entropy(x, target, _like(self.weight, x), self.ignore_index, self.reduction)
+        return F.cross_entropy(
+            x, target, _like(self.weight, x), self.ignore_index, self.reduction, label_smoothing=self.label_smoothing
+        )
 
 
 class NLLLoss(_ClassLoss):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,8 +30,13 @@ class Module:
     ``parameters()``, ``state_dict()`` and ``train()``/``eval()`` find it. As in PyTorch,
     a registered name then only takes its own kind or ``None``: assigning anything else
     to a parameter, buffer or child module raises ``TypeError`` rather than unregistering it.
+    A registered value lives in one place, the instance dict; ``_parameters``, ``_buffers``
+    and ``_modules`` are ordered registries of names that read and write there, so
+    ``m._parameters['weight'] = t`` (as PyTorch code does) is what ``forward`` then reads.
     Calling the module runs ``forward`` inside a :func:`autograd.module_scope`, so
-    every op it records knows which module created it (graph drawings use this).
+    every op it records knows which module created it (graph drawings use this). An error
+    raised inside a submodule's forward names that submodule by its path in the model:
+    ``features.3 (Conv2d): <the original message>``, same exception type.
 
     >>> import autograd as ag
     >>> class Affine(Module):
@@ -48,10 +53,10 @@ class Module:
     training: bool
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", _Registry(self))
+        object.__setattr__(self, "_buffers", _Registry(self))
         object.__setattr__(self, "_non_persistent", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", _Registry(self))
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -60,30 +65,27 @@ class Module:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._unregister(name, keep=params)
             self._register(params, name, value)
         elif isinstance(value, Module):
-            self._unregister(name, keep=modules)
             self._register(modules, name, value)
         elif name in params:
             _check_assign(value, None, name, "parameter", "Parameter")
-            self._register(params, name, None)
+            params[name] = None
         elif name in modules:
             _check_assign(value, None, name, "child module", "Module")
-            self._register(modules, name, None)
+            modules[name] = None
         elif name in buffers:
             _check_assign(value, Tensor, name, "buffer", "Tensor")
-            self._register(buffers, name, value)
+            buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 
-    def _register(self, store: dict, name: str, value: Any) -> None:
-        """Put ``value`` in its store, and in the instance dict: reading ``self.weight`` in a
-        forward is then a plain attribute read, not a ``__getattr__`` call (~15x slower)."""
+    def _register(self, store: MutableMapping, name: str, value: Any) -> None:
+        """Put ``value`` in ``store`` under ``name``, which no other store keeps then."""
+        self._unregister(name, keep=store)
         store[name] = value
-        self.__dict__[name] = value
 
-    def _unregister(self, name: str, keep: dict) -> None:
+    def _unregister(self, name: str, keep: MutableMapping) -> None:
         """Forget ``name`` in every store but ``keep`` (where it keeps its place, as in PyTorch)."""
         self.__dict__.pop(name, None)
         for d in (self._parameters, self._buffers, self._modules):
@@ -91,25 +93,10 @@ class Module:
                 d.pop(name, None)
         self._non_persistent.discard(name)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup fails. Registered values are also in the instance dict
-        # (``_register``); this finds those put in a store directly (``m._parameters[k] = p``).
-        d = self.__dict__
-        params = d.get("_parameters")
-        if params is not None:
-            if name in params:
-                return params[name]
-            if name in d["_buffers"]:
-                return d["_buffers"][name]
-            if name in d["_modules"]:
-                return d["_modules"][name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
     def __delattr__(self, name: str) -> None:
         for d in (self._parameters, self._buffers, self._modules):
             if name in d:
                 del d[name]
-                self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
 
@@ -143,6 +130,9 @@ class Module:
         try:
             # One positional input, the usual case, spelled out: a call with *args costs more.
             return self.forward(args[0]) if len(args) == 1 and not kwargs else self.forward(*args, **kwargs)
+        except Exception as e:  # (free unless raised)
+            _name_module_in_error(e, self)
+            raise
         finally:
             graph.SCOPE = previous
 
@@ -309,6 +299,111 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _Registry(MutableMapping):
+    """The names of a module's parameters (or buffers, or child modules), in registration order.
+
+    The values live in one place only, the module's instance dict: reading ``self.weight`` in
+    a forward is then a plain attribute read (a miss that falls back to a ``__getattr__``, as
+    in PyTorch, costs ~15x more, on every layer call), and writing through the registry
+    (``m._parameters['weight'] = t``, as PyTorch code does to swap a parameter) changes what
+    ``forward`` reads. The registry holds the module, not its dict, so copies of a module
+    (``copy.deepcopy``, pickle) point at their own.
+    """
+
+    __slots__ = ("_module", "_names")
+
+    def __init__(self, module: Module) -> None:
+        self._module = module
+        self._names: dict[str, None] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._module.__dict__[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._names[name] = None
+        self._module.__dict__[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._names[name]
+        self._module.__dict__.pop(name, None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._module.__dict__[name] if name in self._names else default
+
+    def pop(self, name: str, *default: Any) -> Any:
+        if name not in self._names:
+            if default:
+                return default[0]
+            raise KeyError(name)
+        del self._names[name]
+        return self._module.__dict__.pop(name, None)
+
+    def keys(self) -> Any:
+        return self._names.keys()
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return list(map(self._module.__dict__.__getitem__, self._names))  # (Sequential's forward: C-level)
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        d = self._module.__dict__
+        return [(k, d[k]) for k in self._names]
+
+    def __repr__(self) -> str:
+        return f"{{{', '.join(f'{k!r}: {v!r}' for k, v in self.items())}}}"
+
+
+def _name_module_in_error(e: Exception, module: Module) -> None:
+    """Say in ``e`` which module it came from, by its path from the outermost module the error
+    passed through: ``features.3 (Conv2d): <the original message>``. Called by every module the
+    error leaves, innermost first, so the path grows one level at a time. The exception keeps
+    its type and message; only the prefix (or, for exceptions whose text isn't their message,
+    such as ``KeyError``, a note) is added."""
+    try:
+        _add_module_path(e, module)
+    except Exception:  # an exception that can't take it goes on as it was
+        pass
+
+
+def _add_module_path(e: Exception, module: Module) -> None:
+    chain = e.__dict__.setdefault("_module_chain", [])
+    chain.insert(0, module)
+    if len(chain) < 2:
+        return  # raised by the outermost module's own forward: its messages name it already
+    where = f"{_path_between(chain)} ({type(chain[-1]).__name__})"
+    if type(e).__str__ is BaseException.__str__ and len(e.args) == 1 and isinstance(e.args[0], str):
+        message = e.__dict__.setdefault("_module_message", e.args[0])
+        e.args = (f"{where}: {message}",)
+    elif hasattr(e, "add_note"):  # Python >= 3.11
+        notes = e.__dict__.setdefault("__notes__", [])
+        old = e.__dict__.get("_module_note")
+        if old in notes:
+            notes.remove(old)
+        e._module_note = f"raised in {where}"  # type: ignore[attr-defined]
+        notes.append(e._module_note)  # type: ignore[attr-defined]
+
+
+def _path_between(chain: list[Module]) -> str:
+    """Dotted names leading from ``chain[0]`` through each module to ``chain[-1]``."""
+    parts = []
+    for parent, child in zip(chain, chain[1:]):
+        name = next((k for k, m in parent._modules.items() if m is child), None)
+        if name is None:  # called from further down (a grandchild called directly), or not registered
+            name = next((k for k, m in parent.named_modules() if m is child and k), "?")
+        parts.append(name)
+    return ".".join(parts)
 
 
 def _check_assign(value: Any, kind: type | None, name: str, what: str, expected: str) -> None:

@@ -9,7 +9,15 @@ allow_pickle=False)`` reads the file and loading never runs code.
 
 The file is written to a temporary file in the same directory, flushed to disk
 (fsync) and moved over ``path`` with ``os.replace``: a crash mid-save leaves the
-previous file intact, never a truncated one.
+previous file intact, never a truncated one. An exception removes the temporary file;
+a writer killed outright (SIGKILL, power loss) leaves it behind, and the next ``save``
+to the same path removes it (its name carries the writer's host and process id, so a
+save still running in another process is left alone).
+
+``load`` also reads PyTorch's ``.pt``/``.pth`` files (``torch.save``'s zip format) holding
+tensors in plain containers, such as a ``state_dict``, without PyTorch and without running
+any code from the file (see ``nn.torch_checkpoint``). A missing, empty, truncated or
+corrupt file, or one of another kind, raises one error naming the file and what is wrong.
 
 >>> import os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
@@ -23,7 +31,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import time
+import zlib
 from typing import Any
 
 import numpy as np
@@ -101,7 +112,8 @@ def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
     arrays[_MANIFEST] = np.array(json.dumps(manifest, allow_nan=True))
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    _remove_stale_temp_files(directory, os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(os.path.basename(path)), suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp makes it private; a checkpoint follows the umask
@@ -114,6 +126,60 @@ def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _host() -> str:
+    """This machine, as a short token for temporary file names."""
+    import socket  # (here: importing nn stays light)
+
+    return f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
+def _temp_prefix(base: str) -> str:
+    return f".{base}.{_host()}-{os.getpid()}-"
+
+
+_OLD_TEMP_AGE = 3600.0  # seconds: a temporary file without a process id this old is abandoned
+
+
+def _remove_stale_temp_files(directory: str, base: str) -> None:
+    """Remove temporary files of ``base`` left by writers that died before renaming them.
+
+    A file written on this machine by a process that no longer exists is stale; one by a live
+    process (another save in progress, or this process's own) is kept. Files from another
+    machine, or in the older name format without a process id, are removed once an hour old.
+    """
+    # (mkstemp's random part: 8 of [a-z0-9_]; a longer target name sharing this prefix doesn't match)
+    pattern = re.compile(re.escape(f".{base}.") + r"(?:([0-9a-f]{8})-(\d+)-)?[a-z0-9_]{8}\.tmp")
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None:
+            continue
+        full = os.path.join(directory, name)
+        host, pid = m.group(1), m.group(2)
+        try:
+            if host == _host() and pid is not None:
+                if int(pid) == os.getpid() or _alive(int(pid)):
+                    continue
+            elif time.time() - os.path.getmtime(full) < _OLD_TEMP_AGE:
+                continue
+            os.remove(full)
+        except OSError:
+            pass  # gone already, or not ours to remove
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or can't tell: keep the file
+    return True
 
 
 def _umask() -> int:
@@ -140,12 +206,79 @@ def load(path: str | os.PathLike) -> Any:
     """Read a checkpoint written by ``save`` (arrays come back as ndarrays, Tensors as Tensors).
 
     A plain ``.npz`` of named arrays (e.g. ``np.savez(path, **state_dict)``) loads as a
-    dict of arrays. Nothing is unpickled.
+    dict of arrays, a ``.npy`` file as its array. A PyTorch ``torch.save`` file of tensors in
+    dicts, lists and tuples (a ``state_dict``) loads with its tensors as Tensors, ready for
+    ``load_state_dict``; anything else in it is refused. Nothing is unpickled that could run code.
     """
-    with np.load(os.fspath(path), allow_pickle=False) as z:
-        if _MANIFEST not in z.files:
-            return {k: z[k] for k in z.files}
-        manifest = json.loads(str(z[_MANIFEST][()]))
-        if manifest.get("format") != _FORMAT:
-            raise ValueError(f"load: {path} has checkpoint format {manifest.get('format')}, expected {_FORMAT}")
-        return _decode(manifest["root"], z)
+    import zipfile  # (here, as torch_checkpoint: importing nn stays light)
+
+    from .torch_checkpoint import is_torch_zip, load_torch_zip
+
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"load: no such file: {path}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"load: {path} is a directory, not a checkpoint file") from None
+    if not head:
+        raise ValueError(f"load: {path} is empty (0 bytes): not a checkpoint, or a save that never finished")
+    if head.startswith(b"PK"):
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+            raise ValueError(f"load: {path} is a truncated or corrupt zip archive ({e})") from None
+        with zf:
+            if is_torch_zip(zf.namelist()):
+                return load_torch_zip(zf, path)
+        return _load_npz(path)
+    if head.startswith(b"\x93NUMPY"):
+        return _numpy_call(lambda: np.load(path, allow_pickle=False), path)
+    if head[:1] == b"\x80":
+        raise ValueError(
+            f"load: {path} is a pickle (PyTorch's format before 1.6, or a plain pickle), which can run code "
+            "when loaded: graphgrad reads only .npz files and torch.save's zip files (re-save it with a "
+            "current PyTorch: torch.save(torch.load(path), path))"
+        )
+    text = all(32 <= b < 127 or b in b"\t\r\n" for b in head)
+    raise ValueError(
+        f"load: {path} is not a checkpoint: neither a .npz (zip) archive nor a PyTorch file "
+        f"({'it looks like text' if text else 'it starts with ' + repr(head)})"
+    )
+
+
+def _numpy_call(fn: Any, path: str) -> Any:
+    """``fn()``, with NumPy's and zipfile's errors turned into one naming ``path``."""
+    import zipfile
+
+    try:
+        return fn()
+    except ValueError as e:
+        if str(e).startswith("load: "):
+            raise
+        if "pickle" in str(e) or "Object arrays" in str(e):
+            raise ValueError(
+                f"load: {path} holds an object array (pickled Python objects), which graphgrad doesn't load "
+                "because loading it could run code"
+            ) from None
+        raise ValueError(f"load: {path} is corrupt: {e}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, zlib.error) as e:
+        raise ValueError(f"load: {path} is corrupt or truncated ({type(e).__name__}: {e})") from None
+
+
+def _load_npz(path: str) -> Any:
+    def read() -> Any:
+        with np.load(path, allow_pickle=False) as z:
+            if _MANIFEST not in z.files:
+                return {k: z[k] for k in z.files}
+            try:
+                manifest = json.loads(str(z[_MANIFEST][()]))
+            except json.JSONDecodeError as e:
+                raise ValueError(f"load: {path} is corrupt: its manifest is not valid JSON ({e})") from None
+            if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+                found = manifest.get("format") if isinstance(manifest, dict) else None
+                raise ValueError(f"load: {path} has checkpoint format {found}, expected {_FORMAT}")
+            return _decode(manifest["root"], z)
+
+    return _numpy_call(read, path)

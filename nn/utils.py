@@ -24,6 +24,11 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    if callable(parameters) and not isinstance(parameters, Tensor):  # model.parameters, not called
+        raise TypeError(
+            f"expected parameters (a Tensor or an iterable of Tensors), got the method "
+            f"{getattr(parameters, '__qualname__', parameters)}; call it: model.parameters()"
+        )
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     return [p.grad for p in params if p.grad is not None]
 

@@ -309,9 +309,49 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
             ("i,i->", ((4,), (4,))),
             ("ij->j", ((3, 4),)),
             ("...i,i->...", ((2, 3, 4), (4,))),
+            ("ii->", ((3, 3),)),
+            ("iji,j->i", ((3, 2, 3), (2,))),
         )
     ],
+    "erf": _unary(ops.erf, lambda rng, s: 1.5 * rng.standard_normal(s)),
+    "expm1": _unary(ops.expm1),
+    "gelu_tanh": _unary(ops.gelu_tanh, lambda rng, s: 2 * rng.standard_normal(s)),
+    "layer_norm": lambda rng: [
+        (
+            f"x {xs}, axes {axes}",
+            _prim(ops.layer_norm, axes=axes, eps=1e-5),
+            (_t(rng.standard_normal(xs)), _t(rng.standard_normal(ws)), _t(rng.standard_normal(ws))),
+        )
+        for xs, ws, axes in (((3, 4), (4,), (1,)), ((2, 3, 4), (3, 4), (1, 2)))
+    ],
+    "vector_norm": lambda rng: [
+        (f"ord {o}, axis {a}", _prim(ops.vector_norm, ord=o, axis=a, keepdims=k), (_t(_away(rng, (3, 4))),))
+        for o, a, k in ((2.0, None, False), (2.0, (1,), True), (3.0, (0,), False), (1.5, (0, 1), False))
+    ],
+    "cumsum": lambda rng: [
+        (f"axis {a}", _prim(ops.cumsum, axis=a), (_t(rng.standard_normal((3, 4))),)) for a in (0, 1)
+    ],
+    "cumprod": lambda rng: [
+        (f"axis {a}", _prim(ops.cumprod, axis=a), (_t(_away(rng, (3, 4), gap=0.3)),)) for a in (0, 1)
+    ],
+    "asin": _unary(ops.asin, lambda rng, s: rng.uniform(-0.9, 0.9, s)),
+    "acos": _unary(ops.acos, lambda rng, s: rng.uniform(-0.9, 0.9, s)),
+    "atan": _unary(ops.atan),
+    "asinh": _unary(ops.asinh),
+    "acosh": _unary(ops.acosh, lambda rng, s: rng.uniform(1.2, 3.0, s)),
+    "atanh": _unary(ops.atanh, lambda rng, s: rng.uniform(-0.9, 0.9, s)),
+    "atan2": _binary(ops.atan2, lambda rng, s: _away(rng, s, gap=0.3)),
+    "svdvals": lambda rng: [(f"{s}", _prim(ops.svdvals), (_t(rng.standard_normal(s)),)) for s in ((3, 4), (2, 4, 3))],
+    "logcumsumexp": lambda rng: (
+        [(f"axis {a}", _prim(ops.logcumsumexp, axis=a), (_t(rng.standard_normal((3, 4))),)) for a in (0, 1)]
+        + [("wide range", _prim(ops.logcumsumexp, axis=0), (_t(np.array([-800.0, 0.5, 700.0, 3.0, -2.0])),))]
+    ),
 }
+
+
+# Primitives whose rule refuses create_graph (it raises NotImplementedError, naming the op):
+# checked to first order only.
+FIRST_ORDER_ONLY = frozenset({"svdvals"})
 
 
 def primitives() -> dict[str, Op]:
@@ -327,6 +367,7 @@ def check_op(name: str, seed: int = 0, second: bool = True) -> tuple[bool, float
     if builder is None:
         return False, float("nan"), None, 0, f"no self-test case for ops.{name}: add one to autograd/gradcheck/cases.py"
     rng = np.random.default_rng(seed)
+    second = second and name not in FIRST_ORDER_ONLY
     ok, e1, e2, problem = True, 0.0, 0.0 if second else None, ""
     cases = builder(rng)
     for label, fn, inputs in cases:

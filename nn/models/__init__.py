@@ -16,6 +16,7 @@ import numpy as np
 
 from .linear import Perceptron, logistic_regression, perceptron, perceptron_criterion, softmax_regression
 from .text import CharLM
+from .transformer import CharTransformer
 from .vision import (
     DenseBlock,
     Inception,
@@ -40,6 +41,7 @@ __all__ = [
     "example",
 ]  # fmt: skip
 __all__ += ["Perceptron", "perceptron", "perceptron_criterion", "logistic_regression", "softmax_regression"]
+__all__ += ["CharTransformer"]
 
 
 @dataclass
@@ -109,6 +111,20 @@ def _linear(kind: str, batch: int = 8) -> Callable[[], Example]:
     return make
 
 
+def _char_transformer(steps: int = 8, batch: int = 4, vocab: int = 65) -> Callable[[], Example]:
+    def make() -> Example:
+        from autograd import Tensor
+
+        from ..loss import CrossEntropyLoss
+
+        rng = np.random.default_rng(0)
+        tokens = rng.integers(0, vocab, (steps + 1, batch))
+        model = CharTransformer(vocab, d_model=32, nhead=4, num_layers=2, max_len=16)
+        return Example(model, CrossEntropyLoss(), Tensor(tokens[:-1]), Tensor(tokens[1:].reshape(-1)))
+
+    return make
+
+
 REGISTRY: dict[str, Callable[[], Example]] = {
     "mlp": _vision(lambda: mlp()),
     "deep_sigmoid": _vision(lambda: deep_sigmoid_mlp()),
@@ -125,6 +141,7 @@ REGISTRY: dict[str, Callable[[], Example]] = {
     "perceptron": _linear("perceptron"),
     "logistic_regression": _linear("logistic_regression"),
     "softmax_regression": _linear("softmax_regression"),
+    "transformer": _char_transformer(),
 }
 
 

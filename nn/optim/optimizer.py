@@ -32,6 +32,29 @@ class _Required:
 required = _Required()
 
 
+def _check_params_argument(name: str, params: Any) -> None:
+    """The usual mistakes: the model itself, or ``model.parameters`` without the call."""
+    from ..module import Module  # (nn.module imports nothing from optim)
+
+    if isinstance(params, Module):
+        raise TypeError(
+            f"{name}: params should be an iterable of Tensors or dicts, got the module {type(params).__name__} "
+            f"itself; pass its parameters: {name}(model.parameters(), ...)"
+        )
+    owner = getattr(params, "__self__", None)
+    if callable(params) and isinstance(owner, Module):
+        method = getattr(params, "__name__", "parameters")
+        raise TypeError(
+            f"{name}: params should be an iterable of Tensors or dicts, got the method {type(owner).__name__}."
+            f"{method} (not called); pass {name}(model.parameters(), ...)"
+        )
+    if not hasattr(params, "__iter__"):
+        raise TypeError(
+            f"{name}: params should be an iterable of Tensors or dicts, got {type(params).__name__}; "
+            f"pass model.parameters()"
+        )
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts of ``params`` plus hyperparameters) and ``state``.
 
@@ -59,6 +82,7 @@ class Optimizer:
                 f"{type(self).__name__}: params should be an iterable of Tensors or dicts, got a single Tensor "
                 "(wrap it in a list, or pass model.parameters())"
             )
+        _check_params_argument(type(self).__name__, params)
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -83,6 +107,11 @@ class Optimizer:
         params = list(params)
         for p in params:
             if not isinstance(p, Tensor):
+                if isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], Tensor):
+                    raise TypeError(
+                        f"{name} can only optimize Tensors, got (name, Tensor) pairs: pass model.parameters(), "
+                        "not model.named_parameters()"
+                    )
                 raise TypeError(f"{name} can only optimize Tensors, got {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"{name} can't optimize a non-leaf Tensor (shape {p.shape}); optimize the leaves")

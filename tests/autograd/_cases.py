@@ -213,21 +213,24 @@ for _dim in DIMS:
         REDUCE_CASES += [
             Case("sum" + tag, _method("sum", **kw), shape3, tfn=_torch_reduce("sum", _dim, _keep)),
             Case("mean" + tag, _method("mean", **kw), shape3, tfn=_torch_reduce("mean", _dim, _keep)),
-            Case("var" + tag, _method("var", **kw), shape3, tfn=_torch_reduce("var", _dim, _keep, correction=0)),
-            Case("std" + tag, _method("std", **kw), shape3, tfn=_torch_reduce("std", _dim, _keep, correction=0)),
-            Case("max" + tag, _method("max", **kw), shape3, spread, _torch_reduce("amax", _dim, _keep)),
-            Case("min" + tag, _method("min", **kw), shape3, spread, _torch_reduce("amin", _dim, _keep)),
+            Case("var" + tag, _method("var", **kw), shape3, tfn=_torch_reduce("var", _dim, _keep)),
+            Case("std" + tag, _method("std", **kw), shape3, tfn=_torch_reduce("std", _dim, _keep)),
+            Case("amax" + tag, _method("amax", **kw), shape3, spread, _torch_reduce("amax", _dim, _keep)),
+            Case("amin" + tag, _method("amin", **kw), shape3, spread, _torch_reduce("amin", _dim, _keep)),
             Case("logsumexp" + tag, _method("logsumexp", **kw), shape3, tfn=_torch_reduce("logsumexp", _dim, _keep)),
         ]
         if not isinstance(_dim, tuple):
             REDUCE_CASES.append(Case("prod" + tag, _method("prod", **kw), shape3, nonzero, _torch_prod(_dim, _keep)))
 REDUCE_CASES += [
     Case("var_unbiased", lambda x: x.var(1, unbiased=True), ((3, 4),), tfn=lambda x: x.var(1, correction=1)),
+    Case("var_biased", lambda x: x.var(1, unbiased=False), ((3, 4),), tfn=lambda x: x.var(1, correction=0)),
+    Case("std_correction", lambda x: x.std(1, correction=2), ((3, 4),), tfn=lambda x: x.std(1, correction=2)),
     Case("std_unbiased", lambda x: ag.std(x, 0, True), ((3, 4),), tfn=lambda x: x.std(0, correction=1)),
     Case("sum_axis_alias", lambda x: x.sum(axis=1, keepdims=True), ((3, 4),), tfn=lambda x: x.sum(1, keepdim=True)),
     Case("mean_fn", lambda x: ag.mean(x, dim=(0, 1)), ((3, 4, 2),), tfn=lambda x: x.mean((0, 1))),
-    Case("max_fn", lambda x: ag.max(x, 1), ((3, 4),), spread, lambda x: _torch().amax(x, 1)),
-    Case("min_fn", lambda x: ag.min(x, axis=0), ((3, 4),), spread, lambda x: _torch().amin(x, 0)),
+    Case("max_fn", lambda x: ag.max(x, 1).values, ((3, 4),), spread, lambda x: _torch().max(x, 1).values),
+    Case("min_fn", lambda x: ag.min(x, axis=0)[0], ((3, 4),), spread, lambda x: _torch().min(x, 0)[0]),
+    Case("max_all", lambda x: x.max(), ((3, 4),), spread),
     Case("sum_scalar_input", lambda x: x.sum(), ((),)),
     Case("prod_1d", lambda x: x.prod(), ((5,),), nonzero),
 ]

@@ -58,11 +58,14 @@ def test_deferred_and_dense_contributions_add_up(rng):
 
 
 def test_contributions_of_different_dtypes(rng):
-    """float32 and float64 inputs through one float64 weight: each part in its own dtype, then summed."""
+    """float32 and float64 inputs through one float64 weight (linear refuses mixed dtypes, as
+    PyTorch: the float32 one is converted, a cast in the graph) and a float32 copy of the weight."""
     w0 = rng.standard_normal((2, 3))
     x32, x64 = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((4, 3))
     w = Tensor(w0, requires_grad=True)
-    (ag.linear(Tensor(x32), w).sum() + ag.linear(Tensor(x64), w).sum()).backward()
+    with pytest.raises(TypeError, match="input is float32 but the weight is float64"):
+        ag.linear(Tensor(x32), w)
+    (ag.linear(Tensor(x32).double(), w).sum() + ag.linear(Tensor(x64), w).sum()).backward()
     assert w.grad.dtype == np.float64
     expected = np.ones((4, 2)).T @ x32.astype(np.float64) + np.ones((4, 2)).T @ x64
     np.testing.assert_allclose(w.grad.data, expected, rtol=1e-6)
@@ -71,7 +74,8 @@ def test_contributions_of_different_dtypes(rng):
 def test_a_float32_weight_with_float64_inputs_gets_a_float32_gradient(rng):
     w = Tensor(rng.standard_normal((2, 3)).astype(np.float32), requires_grad=True)
     x = Tensor(rng.standard_normal((4, 3)))
-    ag.linear(x, w).sum().backward()
+    ag.linear(x.float(), w).sum().backward()  # (ag.linear(x, w) raises, as PyTorch)
+    (x @ w.T).sum().backward()  # matmul promotes: the float64 contribution is cast to the weight's dtype
     assert w.grad.dtype == np.float32 and w.grad.shape == (2, 3)
 
 

@@ -152,7 +152,7 @@ def test_every_builtin_primitive_passes_first_and_second_order(name):
     ok, e1, e2, n_cases, problem = cases.check_op(name, seed=0)
     assert ok, problem
     assert n_cases >= 1
-    assert e1 < 1e-4 and e2 < 1e-3
+    assert e1 < 1e-4 and (e2 < 1e-3 if name not in cases.FIRST_ORDER_ONLY else e2 is None)
 
 
 def test_self_test_has_a_case_for_every_primitive():
@@ -412,7 +412,7 @@ def _conv2d(x, w, b, pad=0):
 
 
 def _pool(x):
-    return ag.sliding_window(x, (2, 2), stride=2).max(dim=(-2, -1))
+    return ag.sliding_window(x, (2, 2), stride=2).amax(dim=(-2, -1))
 
 
 def lenet(x, c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b, f3w, f3b):

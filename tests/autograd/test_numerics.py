@@ -183,16 +183,28 @@ def test_clamp_derivative_is_one_on_the_bounds():
 
 
 def test_max_min_ties_share_the_gradient_equally():
+    """Without dim, and in amax/amin (as PyTorch); max/min with a dim pick one index (below)."""
     np.testing.assert_allclose(_grad(lambda x: x.max(), [1.0, 3.0, 3.0, 2.0]), [0, 0.5, 0.5, 0])
     np.testing.assert_allclose(_grad(lambda x: x.min(), [1.0, 1.0, 1.0, 2.0]), [1 / 3, 1 / 3, 1 / 3, 0])
     rows = [[3.0, 3.0, 1.0], [2.0, 5.0, 5.0], [0.0, 0.0, 0.0]]
     np.testing.assert_allclose(
-        _grad(lambda x: x.max(1) * Tensor([1.0, 2.0, 3.0]), rows), [[0.5, 0.5, 0], [0, 1, 1], [1, 1, 1]]
+        _grad(lambda x: x.amax(1) * Tensor([1.0, 2.0, 3.0]), rows), [[0.5, 0.5, 0], [0, 1, 1], [1, 1, 1]]
     )
     cols = [[1.0, 0.0, 5.0], [1.0, 3.0, 2.0], [2.0, 0.0, 2.0]]  # each column: a tied minimum
     np.testing.assert_allclose(
-        _grad(lambda x: x.min(0, keepdim=True), cols), [[0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+        _grad(lambda x: ag.amin(x, 0, keepdim=True), cols), [[0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
     )
+
+
+def test_max_min_with_a_dim_return_values_and_indices_and_send_the_gradient_to_the_index():
+    rows = [[3.0, 3.0, 1.0], [2.0, 5.0, 5.0]]
+    out = Tensor(np.array(rows)).max(1)
+    assert out.indices.tolist() == [0, 1] and out.values.tolist() == [3.0, 5.0]
+    values, indices = ag.min(Tensor(np.array(rows)), dim=0, keepdim=True)
+    assert values.shape == (1, 3) and indices.tolist() == [[1, 0, 0]]
+    np.testing.assert_allclose(_grad(lambda x: x.max(1).values * Tensor([1.0, 2.0]), rows), [[1, 0, 0], [0, 2, 0]])
+    assert ag.max(Tensor([1.0, 5.0]), Tensor([3.0, 2.0])).tolist() == [3.0, 5.0]
+    assert Tensor([1.0, 5.0]).min(Tensor([3.0, 2.0])).tolist() == [1.0, 2.0]
 
 
 def test_maximum_minimum_ties_share_the_gradient_equally():
@@ -244,18 +256,19 @@ def test_kink_second_derivatives_are_zero():
         np.testing.assert_allclose(h.data, 2 * k1.data)
 
 
-def test_var_std_default_is_biased():
+def test_var_std_default_is_unbiased():
     a = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 9.0]])
     x = Tensor(a, requires_grad=True)
-    np.testing.assert_allclose(x.var().item(), np.var(a))
-    np.testing.assert_allclose(x.std(1).data, np.std(a, axis=1))
-    np.testing.assert_allclose(x.var(0, unbiased=True).data, np.var(a, axis=0, ddof=1))
-    np.testing.assert_allclose(ag.std(x, 1, True).data, np.std(a, axis=1, ddof=1))
+    np.testing.assert_allclose(x.var().item(), np.var(a, ddof=1))
+    np.testing.assert_allclose(x.std(1).data, np.std(a, axis=1, ddof=1))
+    np.testing.assert_allclose(x.var(0, unbiased=False).data, np.var(a, axis=0))
+    np.testing.assert_allclose(ag.std(x, 1, False).data, np.std(a, axis=1))
+    np.testing.assert_allclose(x.std(correction=0).data, np.std(a))
+    np.testing.assert_allclose(x.var(1, correction=2).data, np.var(a, axis=1, ddof=2))
     x.var().backward()
-    np.testing.assert_allclose(x.grad.data, 2 * (a - a.mean()) / a.size)
+    np.testing.assert_allclose(x.grad.data, 2 * (a - a.mean()) / (a.size - 1))
 
 
-@pytest.mark.xfail(strict=True, reason="einsum has no gradient for a repeated subscript in one operand (trace)")
 def test_einsum_trace_gradient():
     a = np.arange(9.0).reshape(3, 3)
     x = Tensor(a, requires_grad=True)
@@ -263,3 +276,14 @@ def test_einsum_trace_gradient():
     np.testing.assert_allclose(y.item(), np.trace(a))
     y.backward()
     np.testing.assert_allclose(x.grad.data, np.eye(3))
+
+
+@pytest.mark.parametrize(
+    "spec, shapes",
+    [("ii->i", [(3, 3)]), ("iij->j", [(2, 2, 3)]), ("ii,i->i", [(3, 3), (3,)]), ("iji->ij", [(2, 3, 2)]),
+     ("...ii->...i", [(2, 3, 3)]), ("iii->", [(2, 2, 2)])],
+)  # fmt: skip
+def test_einsum_with_a_repeated_subscript_has_first_and_second_derivatives(spec, shapes, rng):
+    xs = [Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    ag.gradcheck(lambda *t: ag.einsum(spec, *t), xs)
+    ag.gradgradcheck(lambda *t: ag.einsum(spec, *t), xs)

@@ -17,9 +17,14 @@ def _owner(module: Any, dotted: str) -> tuple[Any, str]:
     return module, leaf
 
 
-def module_gradcheck(module: Any, *inputs: Any, **kwargs: Any) -> Any:
+def module_gradcheck(module: Any, *inputs: Any, call: Any = None, **kwargs: Any) -> Any:
     """``autograd.gradcheck`` of ``module(*inputs)`` w.r.t. the inputs that require grad *and*
-    every parameter (they are swapped for the tensors gradcheck perturbs, then restored)."""
+    every parameter (they are swapped for the tensors gradcheck perturbs, then restored).
+
+    ``call(module, *inputs)``, if given, replaces ``module(*inputs)`` (e.g. to flatten a tuple
+    of outputs into one Tensor). A closure over the module passed to ``gradcheck`` with its
+    parameters as inputs checks nothing: gradcheck perturbs copies, which forward never reads.
+    """
     names = [n for n, _ in module.named_parameters()]
     params = [Tensor(np.asarray(p.data, dtype=np.float64), requires_grad=True, name=n)
               for n, p in module.named_parameters()]  # fmt: skip
@@ -31,8 +36,10 @@ def module_gradcheck(module: Any, *inputs: Any, **kwargs: Any) -> Any:
             owner, leaf = _owner(module, name)
             saved.append((owner, leaf, owner._parameters[leaf]))
             owner._parameters[leaf] = t
+            # What forward reads must be the tensor gradcheck perturbs, or the check compares 0 with 0.
+            assert getattr(owner, leaf) is t, f"module_gradcheck: {name} was swapped, but forward doesn't see it"
         try:
-            return module(*args[:n_in])
+            return module(*args[:n_in]) if call is None else call(module, *args[:n_in])
         finally:
             for owner, leaf, p in saved:
                 owner._parameters[leaf] = p

@@ -298,7 +298,7 @@ def test_lenet_loads_torch_weights_and_trains_like_torch(torch, TF, rng):
         np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
 
 
-# ============================================================ PyTorch's argument order; what is not implemented
+# ============================================================ PyTorch's argument order
 def test_avg_pool_takes_ceil_mode_fourth_and_count_include_pad_fifth(rng):
     x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)))
     exclude = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
@@ -306,36 +306,25 @@ def test_avg_pool_takes_ceil_mode_fourth_and_count_include_pad_fifth(rng):
     np.testing.assert_array_equal(F.avg_pool2d(x, 3, 1, 1, False, False).data, exclude.data)
     np.testing.assert_array_equal(nn.AvgPool2d(3, 1, 1, False, False)(x).data, exclude.data)
     assert not nn.AvgPool2d(3, 1, 1, False, False).count_include_pad
-    # the old 4th argument no longer silently means count_include_pad: it is ceil_mode
     np.testing.assert_array_equal(F.avg_pool2d(x, 3, 1, 1, False).data, F.avg_pool2d(x, 3, 1, 1).data)
-    with pytest.raises(NotImplementedError, match=r"AvgPool2d: ceil_mode=True is not implemented"):
-        nn.AvgPool2d(3, 1, 1, True)
-    with pytest.raises(NotImplementedError, match=r"avg_pool2d: ceil_mode=True"):
-        F.avg_pool2d(x, 3, 1, 1, True)
+    assert nn.AvgPool2d(3, 2, 0, True)(ag.zeros(1, 1, 6, 6)).shape == (1, 1, 3, 3)  # ceil_mode, 4th
 
 
-def test_max_pool_accepts_pytorchs_arguments_at_their_defaults(rng):
-    x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)))
+def test_max_pool_takes_pytorchs_arguments_in_order(rng):
+    x = ag.Tensor(rng.standard_normal((1, 2, 7, 7)))
     expected = F.max_pool2d(x, 3, 2, 1).data
     np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1, 1, False, False)(x).data, expected)
-    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1, dilation=(1, 1))(x).data, expected)
-    for kwargs, name in [({"dilation": 2}, "dilation=2"), ({"return_indices": True}, "return_indices=True"),
-                         ({"ceil_mode": True}, "ceil_mode=True")]:  # fmt: skip
-        with pytest.raises(NotImplementedError, match=f"MaxPool2d: {name} is not implemented"):
-            nn.MaxPool2d(3, **kwargs)
+    out, idx = nn.MaxPool2d(3, 2, 1, 2, True, True)(x)  # dilation, return_indices, ceil_mode
+    assert out.shape == idx.shape == (1, 2, 3, 3) and idx.dtype == np.int64
 
 
-def test_conv2d_keeps_bias_sixth_and_rejects_dilation_and_groups():
+def test_conv2d_keeps_bias_sixth_with_dilation_and_groups_by_keyword():
     assert nn.Conv2d(2, 4, 3, 1, 0, False).bias is None  # the API's order: bias is the 6th argument
-    assert nn.Conv2d(2, 4, 3, dilation=1, groups=1).weight.shape == (4, 2, 3, 3)
-    with pytest.raises(NotImplementedError, match=r"Conv2d: dilation=2 is not implemented \(only dilation=1\)"):
-        nn.Conv2d(2, 4, 3, dilation=2)
-    with pytest.raises(NotImplementedError, match=r"Conv2d: dilation=\(1, 2\)"):
-        nn.Conv2d(2, 4, 3, dilation=(1, 2))
-    with pytest.raises(NotImplementedError, match=r"Conv2d: groups=2 is not implemented"):
-        nn.Conv2d(2, 4, 3, groups=2)
+    assert nn.Conv2d(4, 6, 3, dilation=2, groups=2).weight.shape == (6, 2, 3, 3)
     with pytest.raises(TypeError):
         nn.Conv2d(2, 4, 3, 1, 0, True, 2)  # dilation and groups are keyword-only
+    with pytest.raises(ValueError, match=r"Conv2d: groups=3 must divide in_channels=4"):
+        nn.Conv2d(4, 6, 3, groups=3)
 
 
 def test_pooling_signatures_follow_torch(torch):
@@ -357,7 +346,7 @@ def test_pool_modules_check_their_arguments_when_built():
 
 def test_modules_format_their_error_label_only_when_raising(rng):
     """The ``Conv2d(...)`` label in error messages is built when one is raised, not on every forward."""
-    x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)))
+    x = ag.Tensor(rng.standard_normal((1, 2, 6, 6)).astype(np.float32))
     modules = [nn.Conv2d(2, 3, 3), nn.MaxPool2d(2), nn.AvgPool2d(2), nn.LPPool2d(2, 2), nn.AdaptiveAvgPool2d(2)]
     for m in modules:
         calls = []

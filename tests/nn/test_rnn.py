@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from _nn_testing import module_gradcheck
 
 import autograd as ag
 import nn
@@ -204,34 +205,29 @@ def _gradcheck():
     ],
 )
 def test_layer_gradcheck(rng, name, kw):
-    gradcheck = _gradcheck()
     m = getattr(nn, name)(3, 4, **kw).double()
-    params = list(m.parameters())
     x = ag.Tensor(rng.standard_normal((2, 3, 3)), requires_grad=True)
     shape = (m.num_layers, 2 if kw.get("batch_first") else 3, 4)
     hs = [ag.Tensor(0.5 * rng.standard_normal(shape), requires_grad=True) for _ in range(2 if name == "LSTM" else 1)]
 
-    def fn(x, *rest):
-        states = rest[: len(hs)]
+    def fn(m, x, *states):
         out, st = m(x, tuple(states) if name == "LSTM" else states[0])
         return ag.cat([out.reshape(-1)] + [s.reshape(-1) for s in _state_tuple(st)])
 
-    assert gradcheck(fn, (x, *hs, *params))
+    assert module_gradcheck(m, x, *hs, call=fn)
 
 
 @pytest.mark.parametrize("name", ["RNNCell", "GRUCell", "LSTMCell"])
 def test_cell_gradcheck(rng, name):
-    gradcheck = _gradcheck()
     m = getattr(nn, name)(3, 4).double()
     x = ag.Tensor(rng.standard_normal((2, 3)), requires_grad=True)
     hs = [ag.Tensor(rng.standard_normal((2, 4)), requires_grad=True) for _ in range(2 if name == "LSTMCell" else 1)]
 
-    def fn(x, *rest):
-        states = rest[: len(hs)]
+    def fn(m, x, *states):
         out = m(x, tuple(states) if name == "LSTMCell" else states[0])
         return ag.cat([o.reshape(-1) for o in _state_tuple(out)])
 
-    assert gradcheck(fn, (x, *hs, *m.parameters()))
+    assert module_gradcheck(m, x, *hs, call=fn)
 
 
 # ============================================================ behaviour and errors
