@@ -1,6 +1,6 @@
 """The notebooks as committed: one per lesson, each naming its seed chapter, carrying its outputs.
 
-The suite also executes every notebook (nbmake, at the small sizes that ``notebooks/conftest.py``
+The suite also executes every notebook (nbmake, at the small sizes that ``tests/conftest.py``
 switches on); these tests look at the files themselves, so that a notebook committed without
 running it (no plots, no drawings, nothing printed) fails here even though it would execute.
 """
@@ -97,7 +97,7 @@ def test_small_enough_to_read_on_a_code_host_and_training_reads_the_quick_switch
 
 
 def test_the_suite_runs_the_notebooks_in_quick_mode():
-    conftest = (FOLDER / "conftest.py").read_text(encoding="utf-8")
+    conftest = (Path(__file__).resolve().parent / "conftest.py").read_text(encoding="utf-8")
     assert f'"{QUICK_SWITCH}", "1"' in conftest
 
 
