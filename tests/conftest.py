@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 import autograd
 from autograd import graph
+
+# The suite executes the notebooks (nbmake) at small sizes: their kernels inherit this process's environment.
+# (Run `GRAPHGRAD_NOTEBOOK_QUICK=0 pytest` for full size, `GRAPHGRAD_NOTEBOOK_QUICK=1 pytest --nbmake notebooks` alone.)
+os.environ.setdefault("GRAPHGRAD_NOTEBOOK_QUICK", "1")
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .linear import Perceptron, logistic_regression, perceptron, perceptron_criterion, softmax_regression
 from .text import CharLM
 from .transformer import CharTransformer
 from .vision import (
@@ -39,6 +40,7 @@ __all__ = [
     "lenet", "mlp", "nin", "nin_block", "resnet", "transition", "vgg", "vgg_block", "REGISTRY", "Example",
     "example",
 ]  # fmt: skip
+__all__ += ["Perceptron", "perceptron", "perceptron_criterion", "logistic_regression", "softmax_regression"]
 __all__ += ["CharTransformer"]
 
 
@@ -91,6 +93,24 @@ def _char_lm(cell: str, steps: int = 8, batch: int = 4, vocab: int = 65) -> Call
     return make
 
 
+def _linear(kind: str, batch: int = 8) -> Callable[[], Example]:
+    """The models of ``nn.models.linear`` on 28x28 images: 10 classes, or even/odd for logistic regression."""
+
+    def make() -> Example:
+        from ..loss import BCEWithLogitsLoss, CrossEntropyLoss
+
+        x, y = _images(batch)
+        if kind == "perceptron":
+            return Example(perceptron(num_classes=10), perceptron_criterion, x, y)
+        if kind == "logistic_regression":
+            from autograd import Tensor
+
+            return Example(logistic_regression(), BCEWithLogitsLoss(), x, Tensor((y.numpy() % 2).astype(np.float32)))
+        return Example(softmax_regression(), CrossEntropyLoss(), x, y)
+
+    return make
+
+
 def _char_transformer(steps: int = 8, batch: int = 4, vocab: int = 65) -> Callable[[], Example]:
     def make() -> Example:
         from autograd import Tensor
@@ -118,6 +138,9 @@ REGISTRY: dict[str, Callable[[], Example]] = {
     "rnn_lm": _char_lm("rnn"),
     "gru_lm": _char_lm("gru"),
     "lstm_lm": _char_lm("lstm"),
+    "perceptron": _linear("perceptron"),
+    "logistic_regression": _linear("logistic_regression"),
+    "softmax_regression": _linear("softmax_regression"),
     "transformer": _char_transformer(),
 }
 
