@@ -93,9 +93,17 @@ def perceptron_criterion(scores: Tensor, targets: Any) -> Tensor:
     return (getattr(top, "values", top) - chosen).mean()  # a named tuple (values, indices), or the values
 
 
-def logistic_regression(in_features: int = 784) -> Sequential:
-    """``sigmoid(w . x + b)`` as a model returning the logit, shape ``(N,)`` (flattening images first)."""
-    return Sequential(Flatten(), Linear(in_features, 1), Flatten(start_dim=0))
+def logistic_regression(in_features: int = 784, num_classes: int = 2) -> Sequential:
+    """``sigmoid(w . x + b)`` as a model returning the logit, shape ``(N,)`` (flattening images first).
+
+    With ``num_classes > 2``: one logistic regression per class (one-vs-rest), logits ``(N, C)``,
+    each trained with its own binary cross-entropy; the largest logit is the prediction.
+    """
+    if num_classes < 2:
+        raise ValueError(f"logistic_regression: num_classes must be at least 2, got {num_classes}")
+    if num_classes == 2:
+        return Sequential(Flatten(), Linear(in_features, 1), Flatten(start_dim=0))
+    return Sequential(Flatten(), Linear(in_features, num_classes))
 
 
 def softmax_regression(in_features: int = 784, num_classes: int = 10) -> Sequential:

@@ -55,6 +55,7 @@ class ModelSpec:
     xavier: bool = False  # re-initialise weights with Xavier's uniform rule (sigmoid networks, as D2L trains LeNet)
     one_blas_thread: bool = False  # products too small to gain from a second BLAS thread (see _one_blas_thread)
     per_data: dict[str, dict[str, Any]] = field(default_factory=dict)  # defaults that differ per dataset
+    loss: Callable[[int], Any] | None = None  # (num_classes) -> loss function; None: cross-entropy
 
 
 def _flat(shape: tuple[int, ...]) -> int:
@@ -91,6 +92,34 @@ def _lm(cell: str) -> Callable[..., Any]:
     return build
 
 
+def _flat_model(name: str) -> Callable[..., Any]:
+    def build(shape: tuple[int, ...], classes: int) -> Any:
+        from .. import models
+
+        return getattr(models, name)(_flat(shape), classes)
+
+    return build
+
+
+def _perceptron_loss(num_classes: int) -> Any:
+    from ..models import perceptron_criterion
+
+    return perceptron_criterion
+
+
+def _one_vs_rest_loss(num_classes: int) -> Any:
+    """Binary cross-entropy of each class's logit against "is it this class" (one-vs-rest)."""
+    from autograd import Tensor
+
+    from ..functional import binary_cross_entropy_with_logits
+
+    def loss(logits: Any, target: Any) -> Any:
+        labels = np.asarray(target.numpy() if isinstance(target, Tensor) else target, dtype=np.int64)
+        return binary_cross_entropy_with_logits(logits, Tensor(np.eye(num_classes, dtype=logits.dtype)[labels]))
+
+    return loss
+
+
 def _transformer(vocab_size: int) -> Any:
     from ..models import CharTransformer
 
@@ -99,6 +128,18 @@ def _transformer(vocab_size: int) -> Any:
 
 _LM = dict(epochs=5, lr=3e-3, batch_size=32, optimizer="adam", schedule="cosine")
 MODELS: dict[str, ModelSpec] = {
+    "perceptron": ModelSpec("image", _flat_model("perceptron"), "Rosenblatt's perceptron, one unit per class; "
+                            "the perceptron criterion (one SGD step = the perceptron rule)",
+                            epochs=20, lr=0.01, batch_size=32, optimizer="sgd", loss=_perceptron_loss,
+                            one_blas_thread=True, per_data={"mnist": dict(epochs=5), "fashion-mnist": dict(epochs=5)}),
+    "logistic_regression": ModelSpec("image", _flat_model("logistic_regression"),
+                                     "logistic regression, one per class (one-vs-rest, binary cross-entropy)",
+                                     epochs=20, lr=5e-3, batch_size=32, loss=_one_vs_rest_loss, one_blas_thread=True,
+                                     per_data={"mnist": dict(epochs=5), "fashion-mnist": dict(epochs=5)}),
+    "softmax_regression": ModelSpec("image", _flat_model("softmax_regression"),
+                                    "softmax regression (one linear layer, cross-entropy)", epochs=20, lr=5e-3,
+                                    batch_size=32, one_blas_thread=True,
+                                    per_data={"mnist": dict(epochs=5), "fashion-mnist": dict(epochs=5)}),
     "mlp": ModelSpec("image", _mlp, "multilayer perceptron, ReLU (one hidden layer of 256 on 8x8 digits)",
                      epochs=30, lr=2e-3, batch_size=32, grad_norms=True, one_blas_thread=True,
                      per_data={"mnist": dict(epochs=10), "fashion-mnist": dict(epochs=10)}),
@@ -380,6 +421,7 @@ def _run(args: argparse.Namespace) -> int:
         _say(f"{name} on {data_name}: {sizes} {corpus.token}s, vocabulary of {len(corpus.vocab)} ({corpus.source})")
         metrics = ("perplexity",)
         clip = 1.0
+    loss_fn = spec.loss(splits.num_classes) if spec.kind == "image" and spec.loss else CrossEntropyLoss()
     if spec.xavier:
         from .. import Conv2d, Linear, init
 
@@ -397,7 +439,7 @@ def _run(args: argparse.Namespace) -> int:
     _say(f"{params:,} parameters; {opt_name} lr {lr:g}{schedule}, batch {batch_size}, {epochs} epochs; "
          f"writing to {out}")  # fmt: skip
     history = fit(
-        model, train_loader, loss_fn=CrossEntropyLoss(), optimizer=optimizer, epochs=epochs, val_loader=val_loader,
+        model, train_loader, loss_fn=loss_fn, optimizer=optimizer, epochs=epochs, val_loader=val_loader,
         metrics=metrics, scheduler=scheduler, clip_grad_norm=clip, patience=args.patience, checkpoint_dir=out,
         resume=args.resume, progress=True, grad_norms=spec.grad_norms,
     )  # fmt: skip
@@ -413,7 +455,7 @@ def _run(args: argparse.Namespace) -> int:
         from .history import plot_confusion_matrix
         from .loop import evaluate
 
-        result = evaluate(model, test_loader, CrossEntropyLoss(), metrics=("accuracy", "confusion_matrix"))
+        result = evaluate(model, test_loader, loss_fn, metrics=("accuracy", "confusion_matrix"))
         written += plot_confusion_matrix(result["confusion_matrix"], out / "confusion_matrix", splits.classes)
         np.savetxt(out / "confusion_matrix.csv", result["confusion_matrix"], fmt="%d", delimiter=",")
         _say(f"test accuracy: {100 * result['accuracy']:.1f}% (test loss {result['loss']:.4f}, weights of epoch "
