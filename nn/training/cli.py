@@ -123,7 +123,7 @@ def _one_vs_rest_loss(num_classes: int) -> Any:
 def _transformer(vocab_size: int) -> Any:
     from ..models import CharTransformer
 
-    return CharTransformer(vocab_size, d_model=128, nhead=4, num_layers=2, max_len=128, dropout=0.1)
+    return CharTransformer(vocab_size, d_model=64, nhead=4, num_layers=2, max_len=128, dropout=0.1)
 
 
 _LM = dict(epochs=5, lr=3e-3, batch_size=32, optimizer="adam", schedule="cosine")
@@ -165,7 +165,7 @@ MODELS: dict[str, ModelSpec] = {
     "gru": ModelSpec("text", _lm("gru"), "character language model: embedding, GRU of 256, linear", **_LM),
     "lstm": ModelSpec("text", _lm("lstm"), "character language model: embedding, LSTM of 256, linear", **_LM),
     "transformer": ModelSpec("text", _transformer, "decoder-only character transformer: 2 causal self-attention "
-                             "blocks of width 128, 4 heads", **_LM),
+                             "blocks of width 64, 4 heads", **_LM),
 }  # fmt: skip
 # nn.models.REGISTRY's names for the language models
 ALIASES = {"rnn_lm": "rnn", "gru_lm": "gru", "lstm_lm": "lstm", "deep_sigmoid_mlp": "deep_sigmoid"}
