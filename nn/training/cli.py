@@ -61,11 +61,11 @@ def _flat(shape: tuple[int, ...]) -> int:
     return int(np.prod(shape))
 
 
-def _vision(name: str) -> Callable[..., Any]:
+def _vision(name: str, **options: Any) -> Callable[..., Any]:
     def build(shape: tuple[int, ...], classes: int) -> Any:
         from .. import models
 
-        return getattr(models, name)(in_channels=shape[0], num_classes=classes)
+        return getattr(models, name)(in_channels=shape[0], num_classes=classes, **options)
 
     return build
 
