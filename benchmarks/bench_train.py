@@ -7,11 +7,12 @@
 Each column, in its own process, times what a user waits for in one epoch:
 
 1. load: read the IDX files (gzip), standardise the images, hold out 6,000 for validation;
-2. train: one epoch over the 54,000 other images, batch 64, shuffled, Adam (lr 5e-3, the
-   ``graphgrad train lenet`` default), LeNet-5 (sigmoid, average pooling) as in ``nn.models.lenet``;
+2. train: one epoch over the 54,000 other images, batch 64, shuffled, Adam (lr 5e-3), D2L's
+   LeNet-5 (sigmoid, average pooling: ``nn.models.lenet()``'s default);
 3. evaluate: accuracy on the validation images and on the 10,000 test images, batches of 512.
 
-graphgrad runs exactly what ``graphgrad train lenet --data fashion-mnist`` runs:
+graphgrad runs the pipeline ``graphgrad train lenet --data fashion-mnist`` runs (whose recipe
+trains the ReLU/max-pooling variant instead):
 ``nn.data.load_dataset`` and ``nn.training.fit`` (with validation every epoch) and
 ``evaluate``. PyTorch runs the same steps written the way a careful PyTorch user would:
 NumPy reads the IDX files, and batches are slices of a shuffled index into one tensor (faster

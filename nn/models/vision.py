@@ -9,7 +9,8 @@
   MLPs' defaults expect 28x28 single-channel images (784 features once flattened).
 - Width multiplier: ``alexnet``, ``nin``, ``googlenet`` and ``resnet`` take one (``width``, an
   integer scaling their channel counts). The others don't: ``vgg`` takes its block layout
-  ``arch``, ``densenet`` its ``growth`` rate and ``blocks``, and ``lenet`` is fixed.
+  ``arch``, ``densenet`` its ``growth`` rate and ``blocks``, and ``lenet`` takes its
+  ``activation``, ``pool`` and ``batch_norm`` instead.
 """
 
 from __future__ import annotations
@@ -18,18 +19,46 @@ from autograd import Tensor, cat
 
 from ..activation import ReLU, Sigmoid
 from ..conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
-from ..layers import BatchNorm2d, Dropout, Flatten, Linear
+from ..layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, Linear
 from ..module import Module, Sequential
 
 
-def lenet(in_channels: int = 1, num_classes: int = 10) -> Sequential:
-    """LeNet-5 as in D2L: sigmoid activations and average pooling, for 28x28 inputs."""
+def lenet(
+    in_channels: int = 1,
+    num_classes: int = 10,
+    activation: str = "sigmoid",
+    pool: str = "avg",
+    batch_norm: bool = False,
+) -> Sequential:
+    """LeNet-5 for 28x28 inputs; the defaults are D2L's: sigmoid activations and average pooling.
+
+    ``activation`` ("sigmoid" or "relu") and ``pool`` ("avg" or "max") pick the modern variant;
+    ``batch_norm=True`` puts batch normalisation before each activation (D2L's "LeNet with batch
+    normalization"). The layer sizes stay LeNet's.
+
+    >>> [type(m).__name__ for m in lenet(activation="relu", pool="max", batch_norm=True)][:4]
+    ['Conv2d', 'BatchNorm2d', 'ReLU', 'MaxPool2d']
+    """
+    acts = {"sigmoid": Sigmoid, "relu": ReLU}
+    pools = {"avg": AvgPool2d, "max": MaxPool2d}
+    if activation not in acts or pool not in pools:
+        raise ValueError(
+            f"lenet: activation must be one of {sorted(acts)} (got {activation!r}) and pool one of "
+            f"{sorted(pools)} (got {pool!r})"
+        )
+    act, pooling = acts[activation], pools[pool]
+
+    def norm(features: int, conv: bool) -> list[Module]:
+        if not batch_norm:
+            return []
+        return [BatchNorm2d(features) if conv else BatchNorm1d(features)]
+
     return Sequential(
-        Conv2d(in_channels, 6, kernel_size=5, padding=2), Sigmoid(), AvgPool2d(2, stride=2),
-        Conv2d(6, 16, kernel_size=5), Sigmoid(), AvgPool2d(2, stride=2),
+        Conv2d(in_channels, 6, kernel_size=5, padding=2), *norm(6, True), act(), pooling(2, stride=2),
+        Conv2d(6, 16, kernel_size=5), *norm(16, True), act(), pooling(2, stride=2),
         Flatten(),
-        Linear(16 * 5 * 5, 120), Sigmoid(),
-        Linear(120, 84), Sigmoid(),
+        Linear(16 * 5 * 5, 120), *norm(120, False), act(),
+        Linear(120, 84), *norm(84, False), act(),
         Linear(84, num_classes),
     )  # fmt: skip
 

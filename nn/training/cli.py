@@ -62,11 +62,11 @@ def _flat(shape: tuple[int, ...]) -> int:
     return int(np.prod(shape))
 
 
-def _vision(name: str) -> Callable[..., Any]:
+def _vision(name: str, **options: Any) -> Callable[..., Any]:
     def build(shape: tuple[int, ...], classes: int) -> Any:
         from .. import models
 
-        return getattr(models, name)(in_channels=shape[0], num_classes=classes)
+        return getattr(models, name)(in_channels=shape[0], num_classes=classes, **options)
 
     return build
 
@@ -146,8 +146,9 @@ MODELS: dict[str, ModelSpec] = {
     "deep_sigmoid": ModelSpec("image", _deep_sigmoid, "6 sigmoid layers of 30: vanishing gradients (Nielsen ch. 5)",
                               epochs=30, lr=1e-3, batch_size=32, grad_norms=True, one_blas_thread=True,
                               per_data={"mnist": dict(epochs=10), "fashion-mnist": dict(epochs=10)}),
-    "lenet": ModelSpec("image", _vision("lenet"), "LeNet-5 (sigmoid, average pooling), 28x28 inputs",
-                       epochs=5, lr=5e-3, exact_size=28, schedule="cosine", xavier=True,
+    "lenet": ModelSpec("image", _vision("lenet", activation="relu", pool="max"),
+                       "LeNet-5 with ReLU and max pooling (lenet(activation='relu', pool='max')), 28x28 inputs",
+                       epochs=5, lr=2e-3, exact_size=28, schedule="cosine",
                        per_data={"digits": dict(epochs=30, batch_size=32)}),
     "alexnet": ModelSpec("image", _vision("alexnet"), "AlexNet's layout, narrowed for CPU", epochs=5, min_size=28,
                          per_data={"digits": dict(epochs=20)}),

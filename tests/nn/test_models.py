@@ -57,3 +57,35 @@ def test_docstring_width_multipliers_are_true():
         make = getattr(vision, name)
         n1, n2 = (sum(int(np.prod(p.shape)) for p in make(width=w).parameters()) for w in (1, 2))
         assert n2 > 1.5 * n1, name
+
+
+def _layer_names(model) -> list[str]:
+    return [type(m).__name__ for m in model]
+
+
+def test_lenet_default_is_the_classic_sigmoid_average_pooling_network():
+    classic = ["Conv2d", "Sigmoid", "AvgPool2d", "Conv2d", "Sigmoid", "AvgPool2d", "Flatten",
+               "Linear", "Sigmoid", "Linear", "Sigmoid", "Linear"]  # fmt: skip
+    assert _layer_names(vision.lenet()) == classic
+    assert _layer_names(vision.lenet(activation="sigmoid", pool="avg", batch_norm=False)) == classic
+
+
+def test_lenet_options_build_the_variant_layers():
+    relu_max = _layer_names(vision.lenet(activation="relu", pool="max"))
+    assert relu_max == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten",
+                        "Linear", "ReLU", "Linear", "ReLU", "Linear"]  # fmt: skip
+    model = vision.lenet(batch_norm=True)
+    assert _layer_names(model) == ["Conv2d", "BatchNorm2d", "Sigmoid", "AvgPool2d",
+                                   "Conv2d", "BatchNorm2d", "Sigmoid", "AvgPool2d", "Flatten",
+                                   "Linear", "BatchNorm1d", "Sigmoid", "Linear", "BatchNorm1d", "Sigmoid",
+                                   "Linear"]  # fmt: skip
+    assert [m.num_features for m in model if "BatchNorm" in type(m).__name__] == [6, 16, 120, 84]
+    with ag.no_grad():
+        for variant in (vision.lenet(activation="relu", pool="max", batch_norm=True), model):
+            assert variant.eval()(ag.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("bad", [dict(activation="tanh"), dict(pool="min")])
+def test_lenet_rejects_an_unknown_activation_or_pool(bad):
+    with pytest.raises(ValueError, match="lenet: activation must be one of"):
+        vision.lenet(**bad)
