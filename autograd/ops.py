@@ -193,11 +193,11 @@ sin = Op("sin", np.sin, lambda g, ans, x: g * cos(x), saves="inputs")
 cos = Op("cos", np.cos, lambda g, ans, x: -g * sin(x), saves="inputs")
 
 
-def _unary(ufunc: np.ufunc, x: Any) -> Any:
-    """``ufunc(x)``; a float array's result goes into a reused array (``scratch``)."""
+def _tanh(x: Any) -> Any:
+    """``np.tanh(x)``; a float array's result goes into a reused array (``scratch``)."""
     if type(x) is _ndarray and x.dtype.kind == "f":
-        return ufunc(x, out=scratch.empty_like(x))
-    return ufunc(x)
+        return np.tanh(x, out=scratch.empty_like(x))
+    return np.tanh(x)
 
 
 def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -209,7 +209,7 @@ def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
     return g * (1 - ans * ans)
 
 
-tanh = Op("tanh", lambda x: _unary(np.tanh, x), _tanh_vjp, saves="output")
+tanh = Op("tanh", _tanh, _tanh_vjp, saves="output")
 
 
 def _sigmoid(x: Any) -> Any:

@@ -115,6 +115,8 @@ def empty(shape: tuple, dtype: Any) -> np.ndarray:
 def empty_like(x: np.ndarray) -> np.ndarray:
     """``empty`` with ``x``'s shape, dtype and memory order (as ``np.empty_like``), so that
     elementwise results keep the layout NumPy would give them."""
+    if x.nbytes < MIN_BYTES or not _pool.enabled:
+        return np.empty_like(x)
     order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
     return empty(tuple(x.shape[a] for a in order), x.dtype).transpose(np.argsort(order))
 
