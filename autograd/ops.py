@@ -41,6 +41,7 @@ def _mask(cond: Any, like: Any) -> np.ndarray:
 # Python wrapper that costs more than the work on a small array (same results).
 _sum, _max = np.add.reduce, np.maximum.reduce
 _ndarray, _matmul_sum, _KEEP = np.ndarray, MatmulSum.of, MatmulSum.KEEP
+_POOLED = scratch.MIN_BYTES  # results at least this large go into reused arrays (``scratch.empty``)
 
 
 # ============================================================ elementwise, binary
@@ -147,7 +148,7 @@ def _lerp(a: Any, b: Any, w: Any) -> Any:
     """``a + w * (b - a)``; with equal shapes and dtypes in one new array."""
     if not _same_layout(a, b, w):
         return a + w * (b - a)
-    out = np.subtract(b, a, out=scratch.empty_like(b))  # a reused array (``scratch``)
+    out = np.subtract(b, a, out=scratch.empty_like(b)) if b.nbytes >= _POOLED else b - a  # (``scratch``)
     out *= w
     out += a
     return out
@@ -167,7 +168,7 @@ def _addcmul(x: Any, y: Any, z: Any, value: float) -> Any:
     """``x + value * y * z``; with equal shapes and dtypes in one new array."""
     if not _same_layout(x, y, z):
         return x + value * y * z if value != 1 else x + y * z
-    out = np.multiply(y, z, out=scratch.empty_like(y))  # a reused array (``scratch``)
+    out = np.multiply(y, z, out=scratch.empty_like(y)) if y.nbytes >= _POOLED else y * z  # (``scratch``)
     if value != 1:
         out *= value
     out += x
@@ -195,14 +196,14 @@ cos = Op("cos", np.cos, lambda g, ans, x: -g * sin(x), saves="inputs")
 
 def _tanh(x: Any) -> Any:
     """``np.tanh(x)``; a float array's result goes into a reused array (``scratch``)."""
-    if type(x) is _ndarray and x.dtype.kind == "f":
+    if type(x) is _ndarray and x.nbytes >= _POOLED and x.dtype.kind == "f":
         return np.tanh(x, out=scratch.empty_like(x))
     return np.tanh(x)
 
 
 def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
     if type(g) is _ndarray and type(ans) is _ndarray:  # first order: one new array, not three
-        d = np.multiply(ans, ans, out=scratch.empty_like(ans))  # a reused array (``scratch``)
+        d = np.multiply(ans, ans, out=scratch.empty_like(ans)) if ans.nbytes >= _POOLED else ans * ans  # (``scratch``)
         np.subtract(1, d, out=d)
         d *= g
         return d
@@ -222,7 +223,7 @@ def _sigmoid(x: Any) -> Any:
         e = np.exp(x)
         return e / (1 + e)
     with np.errstate(over="ignore"):
-        e = np.negative(x, out=scratch.empty_like(x))  # a reused array (``scratch``)
+        e = np.negative(x, out=scratch.empty_like(x)) if x.nbytes >= _POOLED else np.negative(x)  # (``scratch``)
         np.exp(e, out=e)
         e += 1
         return np.reciprocal(e, out=e)
@@ -242,7 +243,7 @@ def _leaky_slope(x: Any, slope: float) -> np.ndarray:
 
 def _sigmoid_vjp(g: Any, ans: Any, x: Any) -> Any:
     if type(g) is _ndarray and type(ans) is _ndarray:  # first order: one (reused, ``scratch``) array, not three
-        d = np.subtract(1, ans, out=scratch.empty_like(ans))
+        d = np.subtract(1, ans, out=scratch.empty_like(ans)) if ans.nbytes >= _POOLED else 1 - ans
         d *= ans
         d *= g
         return d
@@ -749,6 +750,8 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
 def _matmul(a: Any, b: Any) -> Any:
     """``a @ b``; a large 2-D product is written into a reused array (``scratch``)."""
     if type(a) is _ndarray and type(b) is _ndarray and a.ndim == b.ndim == 2 and a.dtype == b.dtype:
+        if a.shape[0] * b.shape[1] * a.itemsize < _POOLED:
+            return a @ b
         return np.matmul(a, b, out=scratch.empty((a.shape[0], b.shape[1]), a.dtype))
     return a @ b  # (Tensors too: the rules call this under create_graph)
 
