@@ -14,9 +14,10 @@ graph node, view (a view references its base) or user variable can still see it,
 reuse never changes a value anyone can read. Its contents are undefined, as
 ``np.empty``'s: callers overwrite it whole. The pool is per thread (two models trained in
 two threads never share an array); it keeps arrays of at least ``MIN_BYTES`` (malloc reuses
-smaller blocks by itself), at most ``PER_KEY`` per (shape, dtype) and ``MAX_BYTES`` in all:
-about the most a step had in use at once, which stays with the thread, as it would with
-``autograd.allocator.keep_freed_memory``, but for graphgrad's arrays only.
+smaller blocks by itself), at most ``PER_KEY`` per (shape, dtype) and ``MAX_BYTES`` in all
+(the oldest shapes are forgotten first): about the most a step had in use at once, which
+stays with the thread, as it would with ``autograd.allocator.keep_freed_memory``, but for
+graphgrad's arrays only.
 ``clear()`` lets this thread's arrays go; ``disabled()`` turns the pool off for a block
 (then ``empty`` is ``np.empty``).
 
@@ -44,7 +45,7 @@ import numpy as np
 
 MIN_BYTES = 16 << 10  # smaller arrays: malloc's free lists reuse them anyway
 PER_KEY = 512  # e.g. a GRU's per-time-step arrays: several per step, all saved until backward
-MAX_BYTES = 1 << 30  # per thread, over all keys
+MAX_BYTES = 256 << 20  # per thread, over all keys (a LeNet step keeps ~13 MiB, the GRU LM's ~27 MiB)
 
 
 class _Shelf:
@@ -106,10 +107,24 @@ def empty(shape: tuple, dtype: Any) -> np.ndarray:
     elif (found := _take_free(shelf, _FREE)) is not None:
         return found
     out = np.empty(shape, dtype)
-    if len(shelf.arrays) < PER_KEY and _pool.nbytes + nbytes <= MAX_BYTES:
+    if len(shelf.arrays) < PER_KEY and nbytes <= MAX_BYTES:
+        _make_room(nbytes, key)
         shelf.arrays.append(out)
         _pool.nbytes += nbytes
     return out
+
+
+def _make_room(nbytes: int, keep: tuple) -> None:
+    """Forget the oldest shelves (but ``keep``'s) until ``nbytes`` more fit under ``MAX_BYTES``:
+    shapes no longer used (another batch size, sequence length) do not hold memory for ever.
+    Forgetting is always safe: an array still in use stays with its users."""
+    shelves = _pool.shelves
+    for key in list(shelves):
+        if _pool.nbytes + nbytes <= MAX_BYTES:
+            return
+        if key != keep:
+            shelf = shelves.pop(key)
+            _pool.nbytes -= sum(a.nbytes for a in shelf.arrays)
 
 
 def empty_like(x: np.ndarray) -> np.ndarray:

@@ -133,3 +133,12 @@ def test_disabled_and_clear():
     assert not scratch._pool.shelves and scratch._pool.nbytes == 0
     assert scratch.empty((4,), np.float32).shape == (4,)  # small: never pooled
     assert not scratch._pool.shelves
+
+
+def test_the_pool_forgets_old_shapes_beyond_its_budget(monkeypatch):
+    monkeypatch.setattr(scratch, "MAX_BYTES", 256 * (3 * 262) * 4)  # room for the last three
+    kept = [scratch.empty((256, 256 + i), np.float32) for i in range(6)]  # six shapes, in use
+    assert scratch._pool.nbytes <= scratch.MAX_BYTES
+    assert list(scratch._pool.shelves) == [((256, 256 + i), np.dtype(np.float32)) for i in (3, 4, 5)]
+    kept[0][...] = 1  # forgotten by the pool, still the user's
+    assert (kept[0] == 1).all() and scratch.empty((256, 256), np.float32) is not kept[0]
