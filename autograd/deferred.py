@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blas
+from . import blas, scratch
 
 _ndarray = np.ndarray
 _new = object.__new__
@@ -55,7 +55,7 @@ class MatmulSum:
         if type(lhs) is list:
             if not lhs:
                 return total
-            lhs, rhs = np.concatenate(lhs), np.concatenate(rhs)
+            lhs, rhs = _rows(lhs), _rows(rhs)  # read only by the product below
         out = blas.matmul(lhs.T, rhs)
         if total is not None:
             out += total
@@ -78,6 +78,15 @@ class MatmulSum:
         if other.total is not None:
             self.total = other.total if self.total is None else self.total + other.total
         return self
+
+
+def _rows(parts: list) -> np.ndarray:
+    """``np.concatenate(parts)``; into a reused array (``scratch``) when the parts share a dtype."""
+    dtype = parts[0].dtype
+    if not all(p.dtype == dtype for p in parts):
+        return np.concatenate(parts)
+    shape = (sum(len(p) for p in parts),) + parts[0].shape[1:]
+    return np.concatenate(parts, out=scratch.empty(shape, dtype))
 
 
 def add_gradients(a: Any, b: Any) -> Any:

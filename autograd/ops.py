@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blas, special
+from . import blas, scratch, special
 from .deferred import MatmulSum
 from .dtypes import get_default_dtype
 from .graph import Op
@@ -41,6 +41,7 @@ def _mask(cond: Any, like: Any) -> np.ndarray:
 # Python wrapper that costs more than the work on a small array (same results).
 _sum, _max = np.add.reduce, np.maximum.reduce
 _ndarray, _matmul_sum, _KEEP = np.ndarray, MatmulSum.of, MatmulSum.KEEP
+_POOLED = scratch.MIN_BYTES  # results at least this large go into reused arrays (``scratch.empty``)
 
 
 # ============================================================ elementwise, binary
@@ -147,7 +148,7 @@ def _lerp(a: Any, b: Any, w: Any) -> Any:
     """``a + w * (b - a)``; with equal shapes and dtypes in one new array."""
     if not _same_layout(a, b, w):
         return a + w * (b - a)
-    out = b - a
+    out = np.subtract(b, a, out=scratch.empty_like(b)) if b.nbytes >= _POOLED else b - a  # (``scratch``)
     out *= w
     out += a
     return out
@@ -167,7 +168,7 @@ def _addcmul(x: Any, y: Any, z: Any, value: float) -> Any:
     """``x + value * y * z``; with equal shapes and dtypes in one new array."""
     if not _same_layout(x, y, z):
         return x + value * y * z if value != 1 else x + y * z
-    out = y * z
+    out = np.multiply(y, z, out=scratch.empty_like(y)) if y.nbytes >= _POOLED else y * z  # (``scratch``)
     if value != 1:
         out *= value
     out += x
@@ -193,16 +194,23 @@ sin = Op("sin", np.sin, lambda g, ans, x: g * cos(x), saves="inputs")
 cos = Op("cos", np.cos, lambda g, ans, x: -g * sin(x), saves="inputs")
 
 
+def _tanh(x: Any) -> Any:
+    """``np.tanh(x)``; a float array's result goes into a reused array (``scratch``)."""
+    if type(x) is _ndarray and x.nbytes >= _POOLED and x.dtype.kind == "f":
+        return np.tanh(x, out=scratch.empty_like(x))
+    return np.tanh(x)
+
+
 def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
     if type(g) is _ndarray and type(ans) is _ndarray:  # first order: one new array, not three
-        d = ans * ans
+        d = np.multiply(ans, ans, out=scratch.empty_like(ans)) if ans.nbytes >= _POOLED else ans * ans  # (``scratch``)
         np.subtract(1, d, out=d)
         d *= g
         return d
     return g * (1 - ans * ans)
 
 
-tanh = Op("tanh", np.tanh, _tanh_vjp, saves="output")
+tanh = Op("tanh", _tanh, _tanh_vjp, saves="output")
 
 
 def _sigmoid(x: Any) -> Any:
@@ -215,7 +223,7 @@ def _sigmoid(x: Any) -> Any:
         e = np.exp(x)
         return e / (1 + e)
     with np.errstate(over="ignore"):
-        e = np.negative(x)
+        e = np.negative(x, out=scratch.empty_like(x)) if x.nbytes >= _POOLED else np.negative(x)  # (``scratch``)
         np.exp(e, out=e)
         e += 1
         return np.reciprocal(e, out=e)
@@ -234,8 +242,8 @@ def _leaky_slope(x: Any, slope: float) -> np.ndarray:
 
 
 def _sigmoid_vjp(g: Any, ans: Any, x: Any) -> Any:
-    if type(g) is _ndarray and type(ans) is _ndarray:  # first order: one new array, not three
-        d = 1 - ans
+    if type(g) is _ndarray and type(ans) is _ndarray:  # first order: one (reused, ``scratch``) array, not three
+        d = np.subtract(1, ans, out=scratch.empty_like(ans)) if ans.nbytes >= _POOLED else 1 - ans
         d *= ans
         d *= g
         return d
@@ -410,9 +418,29 @@ cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp, saves="i
 
 
 # ============================================================ shapes and indexing
+def _reshape(x: Any, shape: Any) -> Any:
+    """``x.reshape(shape)``; when that must copy (e.g. im2col's matrix of windows), the copy goes
+    into a reused array (``scratch``)."""
+    if type(x) is not _ndarray or x.nbytes < scratch.MIN_BYTES:
+        return x.reshape(shape)
+    try:
+        return np.reshape(x, shape, copy=False)
+    except TypeError:  # NumPy < 2.1 has no copy=
+        return x.reshape(shape)
+    except ValueError:  # not a view of x (or a wrong shape: x.reshape below raises NumPy's error)
+        dims = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+        if dims.count(-1) == 1 and x.size % -math.prod(dims) == 0:  # (x.size > 0 here)
+            dims = tuple(x.size // -math.prod(dims) if n == -1 else n for n in dims)
+        if math.prod(dims) != x.size or min(dims) < 0:
+            return x.reshape(shape)
+        out = scratch.empty(dims, x.dtype)
+        np.copyto(out.reshape(x.shape), x)  # C order, as np.reshape copies
+        return out
+
+
 reshape = Op(
     "reshape",
-    lambda x, shape: x.reshape(shape),
+    _reshape,
     lambda g, ans, x, shape: reshape(g, shape=x.shape),
     saves="",
     view=True,
@@ -513,15 +541,36 @@ def _cat_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int, offsets: tuple) -> A
     return getitem(g, index=_along(axis, slice(offsets[i], offsets[i + 1])))
 
 
+def _joined(join: Any, xs: tuple, axis: int, shape: tuple) -> np.ndarray:
+    """``join(xs, axis=axis)`` (``np.concatenate`` or ``np.stack``) of arrays of one dtype, into a
+    reused array of the result's ``shape`` (``scratch``); other inputs as NumPy joins them."""
+    dtype = xs[0].dtype if type(xs[0]) is _ndarray else None
+    if dtype is None or not all(type(x) is _ndarray and x.dtype == dtype for x in xs):
+        return join(xs, axis=axis)
+    return join(xs, axis=axis, out=scratch.empty(shape, dtype))
+
+
+def _cat(*xs: Any, axis: int, offsets: tuple) -> np.ndarray:
+    first = np.shape(xs[0])
+    at = axis % max(len(first), 1)
+    return _joined(np.concatenate, xs, axis, first[:at] + (offsets[-1],) + first[at + 1 :])
+
+
+def _stack(*xs: Any, axis: int) -> np.ndarray:
+    first = np.shape(xs[0])
+    at = axis % (len(first) + 1)
+    return _joined(np.stack, xs, axis, first[:at] + (len(xs),) + first[at:])
+
+
 cat = Op(  # offsets: where each input starts along axis (and the total), set by functional.cat
     "cat",
-    lambda *xs, axis, offsets: np.concatenate(xs, axis=axis),
+    _cat,
     argnum_vjp=_cat_vjp,
     saves="",
 )
 stack = Op(
     "stack",
-    lambda *xs, axis: np.stack(xs, axis=axis),
+    _stack,
     argnum_vjp=lambda i, g, ans, *xs, axis: getitem(g, index=_along(axis, i)),
     saves="",
 )
@@ -698,11 +747,20 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     return matmul(_swap_last(x), g)
 
 
-matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y, saves="inputs")
+def _matmul(a: Any, b: Any) -> Any:
+    """``a @ b``; a large 2-D product is written into a reused array (``scratch``)."""
+    if type(a) is _ndarray and type(b) is _ndarray and a.ndim == b.ndim == 2 and a.dtype == b.dtype:
+        if a.shape[0] * b.shape[1] * a.itemsize < _POOLED:
+            return a @ b
+        return np.matmul(a, b, out=scratch.empty((a.shape[0], b.shape[1]), a.dtype))
+    return a @ b  # (Tensors too: the rules call this under create_graph)
+
+
+matmul = Op("matmul", _matmul, _matmul_vjp_x, _matmul_vjp_y, saves="inputs")
 
 
 def _addmm(c: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = a @ b
+    out = _matmul(a, b)
     out += c  # (functional.addmm checked that c broadcasts to the product and shares its dtype)
     return out
 
@@ -720,7 +778,7 @@ addmm = Op(  # PyTorch's addmm: c + a @ b for 2-D a, b, with c broadcast (e.g. a
 def _matmul_rows(x: Any, w: Any) -> Any:
     """``x @ w`` for an N-D ``x`` and a 2-D ``w``, with x's leading axes merged into one: NumPy
     multiplies a stack of matrices one matrix at a time, several times slower than one BLAS call."""
-    return (x.reshape(-1, x.shape[-1]) @ w).reshape(x.shape[:-1] + (w.shape[-1],))
+    return _matmul(x.reshape(-1, x.shape[-1]), w).reshape(x.shape[:-1] + (w.shape[-1],))
 
 
 def mixed_dtypes(what: str, dtype: np.dtype, weight_dtype: np.dtype, who: str = "") -> TypeError:
@@ -742,7 +800,7 @@ def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
         raise ValueError(f"the weight must be 2-D (out_features, in_features), got shape {w.shape}")
     if x.dtype is not w.dtype and x.dtype != w.dtype:  # (the same dtype object, almost always)
         raise mixed_dtypes("input", x.dtype, w.dtype)  # (apply names the op)
-    out = x @ w.T if x.ndim <= 2 else _matmul_rows(x, w.T)
+    out = _matmul(x, w.T) if x.ndim <= 2 else _matmul_rows(x, w.T)  # (reused arrays: ``scratch``)
     if b is not None:
         if b.dtype is not out.dtype and b.dtype != out.dtype:
             raise mixed_dtypes("bias", b.dtype, w.dtype)
@@ -751,7 +809,7 @@ def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
 
 
 def _linear_dx(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
-    return g @ w if g.ndim <= 2 else _matmul_rows(g, w)
+    return _matmul(g, w) if g.ndim <= 2 else _matmul_rows(g, w)  # (raw arrays: reused, ``scratch``)
 
 
 def _linear_dw(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:

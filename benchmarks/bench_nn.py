@@ -29,7 +29,9 @@ Every worker runs with the same malloc settings: by default each one, whatever i
 calls ``autograd.allocator.keep_freed_memory()`` (the benchmark owns its process, so it may
 tune malloc; ``import autograd`` alone changes nothing), glibc's defaults with ``--system-malloc``.
 Without them a step's large temporaries come back as fresh pages every step, and on
-this machine the page faults cost up to half of a LeNet step, in every column.
+this machine the page faults cost up to half of a LeNet step, in the PyTorch and NumPy
+columns; graphgrad reuses its own large arrays (``autograd.scratch``), so its steps take
+few page faults either way (``page_faults.py`` counts them).
 """
 
 from __future__ import annotations
