@@ -201,12 +201,13 @@ def _coerce(op: Op, xd: Any, yd: Any) -> tuple[Any, Any]:
     """Operands of different types: check them, and apply PyTorch's promotion."""
     # The common case first: a tensor of floats and a Python number. A NumPy scalar (0-d
     # data) gets the number in its own type: NumPy 2 would keep the number "weak" anyway,
-    # NumPy 1.x would make a float32 result float64, and one scalar type computes fastest.
+    # NumPy 1.x would make a float32 result float64, and one scalar type computes fastest. An int
+    # goes in as a float: NumPy 1.x would promote float32 to float64 for an int of 65536 or more.
     tx, ty = type(xd), type(yd)
     if (ty is float or ty is int) and tx is not float and tx is not int and tx is not bool and xd.dtype.kind == "f":
-        return xd, (yd if tx is _ndarray else tx(yd))
+        return xd, ((yd if ty is float else float(yd)) if tx is _ndarray else tx(yd))
     if (tx is float or tx is int) and ty is not float and ty is not int and ty is not bool and yd.dtype.kind == "f":
-        return (xd if ty is _ndarray else ty(xd)), yd
+        return ((xd if tx is float else float(xd)) if ty is _ndarray else ty(xd)), yd
     for v in (xd, yd):
         if not isinstance(v, (_ndarray, _generic, bool, int, float)):
             raise TypeError(

@@ -287,3 +287,10 @@ def test_einsum_with_a_repeated_subscript_has_first_and_second_derivatives(spec,
     xs = [Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
     ag.gradcheck(lambda *t: ag.einsum(spec, *t), xs)
     ag.gradgradcheck(lambda *t: ag.einsum(spec, *t), xs)
+
+
+def test_a_large_python_int_keeps_a_float32_tensor_float32():
+    """NumPy 1.x promotes float32 with an int of 65536 or more to float64; PyTorch keeps float32."""
+    t = Tensor(np.ones(3, np.float32), requires_grad=True)
+    for out in (t / 200_000, t * 200_000, t + 70_000, 200_000 - t, ag.mean(ag.ones(200_000, 1) * t[0])):
+        assert out.dtype == np.float32
