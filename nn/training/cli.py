@@ -52,7 +52,7 @@ class ModelSpec:
     exact_size: int = 0  # images are resized to exactly this (LeNet's dense layer expects 28x28)
     grad_norms: bool = False
     schedule: str | None = None  # "cosine": the rate falls along a half cosine over the run (CosineAnnealingLR)
-    xavier: bool = False  # re-initialise weights with Xavier's uniform rule (sigmoid networks, as D2L trains LeNet)
+    xavier: bool = False  # re-initialise weights with Xavier's uniform rule (as D2L trains AlexNet and NiN)
     one_blas_thread: bool = False  # products too small to gain from a second BLAS thread (see _one_blas_thread)
     per_data: dict[str, dict[str, Any]] = field(default_factory=dict)  # defaults that differ per dataset
     loss: Callable[[int], Any] | None = None  # (num_classes) -> loss function; None: cross-entropy
@@ -151,10 +151,11 @@ MODELS: dict[str, ModelSpec] = {
                        epochs=5, lr=2e-3, exact_size=28, schedule="cosine",
                        per_data={"digits": dict(epochs=30, batch_size=32)}),
     "alexnet": ModelSpec("image", _vision("alexnet"), "AlexNet's layout, narrowed for CPU", epochs=5, min_size=28,
+                         xavier=True,
                          per_data={"digits": dict(epochs=20)}),
     "vgg": ModelSpec("image", _vision("vgg"), "VGG blocks (3x3 convolutions)", epochs=5, min_size=28,
                      per_data={"digits": dict(epochs=20)}),
-    "nin": ModelSpec("image", _vision("nin"), "Network in Network", epochs=5, min_size=28,
+    "nin": ModelSpec("image", _vision("nin"), "Network in Network", epochs=5, min_size=28, xavier=True,
                      per_data={"digits": dict(epochs=20)}),
     "googlenet": ModelSpec("image", _vision("googlenet"), "a short GoogLeNet (Inception blocks)", epochs=5,
                            min_size=28, per_data={"digits": dict(epochs=20)}),
