@@ -95,24 +95,29 @@ def _graphgrad(repeat: int) -> dict:
     return _measure(_graphgrad_step(), repeat)
 
 
-def torch_char_transformer(torch: Any) -> Any:
-    """PyTorch's twin of ``CharTransformer`` (same submodule names and arrangement), no dropout."""
+def torch_char_transformer(
+    torch: Any, vocab: int = VOCAB, d_model: int = D_MODEL, nhead: int = NHEAD, num_layers: int = LAYERS,
+    max_len: int = STEPS,
+) -> Any:  # fmt: skip
+    """PyTorch's twin of ``CharTransformer`` (same submodule names, so state_dicts match), no dropout.
+
+    Also the reference of ``tests/nn/test_char_transformer.py``."""
     tnn = torch.nn
 
     class Twin(tnn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.token_embedding = tnn.Embedding(VOCAB, D_MODEL)
-            self.position_embedding = tnn.Embedding(STEPS, D_MODEL)
+            self.token_embedding = tnn.Embedding(vocab, d_model)
+            self.position_embedding = tnn.Embedding(max_len, d_model)
             self.drop = tnn.Dropout(0.0)
             self.layers = tnn.ModuleList(
                 tnn.TransformerEncoderLayer(
-                    D_MODEL, NHEAD, 4 * D_MODEL, 0.0, activation=tnn.GELU("tanh"), norm_first=True
+                    d_model, nhead, 4 * d_model, 0.0, activation=tnn.GELU("tanh"), norm_first=True
                 )
-                for _ in range(LAYERS)
+                for _ in range(num_layers)
             )
-            self.norm = tnn.LayerNorm(D_MODEL)
-            self.head = tnn.Linear(D_MODEL, VOCAB)
+            self.norm = tnn.LayerNorm(d_model)
+            self.head = tnn.Linear(d_model, vocab)
 
         def forward(self, tokens: Any) -> Any:
             steps = tokens.shape[0]

@@ -16,6 +16,7 @@ modules into single nodes (``collapsed``) or keep only the nodes nearest the out
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -314,26 +315,15 @@ class Graph:
                 leaf = self._leaf(ident, v)
                 items.setdefault(leaf.id, leaf)
                 extra[(leaf.id, gid, None)] = None
-        used: set[str] = set()
-        edges, seen = [], set()
-        for s, d, label in [*extra, *self.edges]:
-            s2, d2 = rep.get(s, s), rep.get(d, d)
-            if s2 == d2:
-                continue
+
+        def inside_the_call(s: str, s2: str, d2: str) -> bool:  # computed inside the call from its arguments
             if d2 in given and s in key_of and s2 == s:
                 obj = self.items.get(s, items.get(s)).obj
-                if not (isinstance(obj, Tensor) and obj.requires_grad) and key_of[s] not in given[d2]:
-                    continue  # computed inside the call from its arguments
-            used.add(s2)
-            used.add(d2)
-            if s2 != s:
-                items[s2].leaving[s] = None
-            if s2 != s or d2 != d:
-                if (s2, d2) in seen:
-                    continue
-                seen.add((s2, d2))
-                label = None
-            edges.append((s2, d2, label))
+                return not (isinstance(obj, Tensor) and obj.requires_grad) and key_of[s] not in given[d2]
+            return False
+
+        edges = _merge_edges(items, [*extra, *self.edges], rep, skip=inside_the_call)
+        used = {end for s2, d2, _ in edges for end in (s2, d2)}
         roots = {rep.get(r, r) for r in self.roots}
         for key in [k for k, it in items.items() if it.kind == "leaf" and k not in used and k not in roots]:
             del items[key]  # only fed what a call computed inside
@@ -384,20 +374,7 @@ class Graph:
             mod.members.append(it)
             mod.root = mod.root or it.root
             rep[it.id] = mod.id
-        edges, seen = [], set()
-        for s, d, label in self.edges:
-            s2, d2 = rep.get(s, s), rep.get(d, d)
-            if s2 == d2:
-                continue
-            if s2 != s:
-                items[s2].leaving[s] = None
-            if s2 != s or d2 != d:
-                if (s2, d2) in seen:
-                    continue
-                seen.add((s2, d2))
-                label = None
-            edges.append((s2, d2, label))
-        return items, edges
+        return items, _merge_edges(items, self.edges, rep)
 
     @staticmethod
     def limited(items: dict, edges: list, max_nodes: int) -> tuple[dict, list, Item | None]:
@@ -428,3 +405,23 @@ class Graph:
                 fed.add(d)
                 out.append((more.id, d, None))
         return kept, out, more
+
+
+def _merge_edges(items: dict, edges: list, rep: dict, skip: Callable[[str, str, str], bool] | None = None) -> list:
+    """The edges between merged nodes (``rep``: member id -> merged id): no self-loops, none that
+    ``skip(source, merged source, merged destination)`` rejects, one unlabelled edge per merged pair;
+    each merged source remembers which members the edges left from (``leaving``)."""
+    merged, seen = [], set()
+    for s, d, label in edges:
+        s2, d2 = rep.get(s, s), rep.get(d, d)
+        if s2 == d2 or (skip is not None and skip(s, s2, d2)):
+            continue
+        if s2 != s:
+            items[s2].leaving[s] = None
+        if s2 != s or d2 != d:
+            if (s2, d2) in seen:
+                continue
+            seen.add((s2, d2))
+            label = None
+        merged.append((s2, d2, label))
+    return merged

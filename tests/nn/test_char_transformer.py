@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pytest
 from _nn_testing import torch_state
@@ -11,36 +14,8 @@ import nn
 from autograd import Tensor
 from nn.models import CharTransformer
 
-
-def torch_char_transformer(torch, vocab, d_model, nhead, num_layers, max_len):
-    """PyTorch's twin of ``CharTransformer`` (same submodule names, so state_dicts match), no dropout."""
-    tnn = torch.nn
-
-    class Twin(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.token_embedding = tnn.Embedding(vocab, d_model)
-            self.position_embedding = tnn.Embedding(max_len, d_model)
-            self.drop = tnn.Dropout(0.0)
-            self.layers = tnn.ModuleList(
-                tnn.TransformerEncoderLayer(
-                    d_model, nhead, 4 * d_model, 0.0, activation=tnn.GELU("tanh"), norm_first=True
-                )
-                for _ in range(num_layers)
-            )
-            self.norm = tnn.LayerNorm(d_model)
-            self.head = tnn.Linear(d_model, vocab)
-
-        def forward(self, tokens):
-            steps = tokens.shape[0]
-            x = self.token_embedding(tokens) + self.position_embedding(torch.arange(steps))[:, None]
-            x = self.drop(x)
-            mask = tnn.Transformer.generate_square_subsequent_mask(steps, dtype=x.dtype)
-            for layer in self.layers:
-                x = layer(x, src_mask=mask, is_causal=True)
-            return self.head(self.norm(x))
-
-    return Twin()
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
+from bench_transformer import torch_char_transformer  # noqa: E402  (the benchmark's PyTorch twin)
 
 
 def test_shapes_state_dict_and_causality(rng):
