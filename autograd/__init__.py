@@ -44,6 +44,7 @@ from .functional import (
     argmax,
     argmin,
     as_tensor,
+    attention,
     broadcast_to,
     cat,
     clamp,
@@ -98,6 +99,7 @@ from .functional import (
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node, Op, module_scope, record_gradients
+from .parallel import get_num_threads, set_num_threads
 from .random import manual_seed
 from .recording import apply, mark_modified
 from .reductions import all as all  # (all, any: not in __all__, a star import leaves Python's alone)
@@ -138,9 +140,10 @@ __all__ = [
     "detect_anomaly", "is_anomaly_enabled", "module_scope", "record_gradients", "manual_seed", "draw", "save_svg",
     "backward_steps",
     "gradcheck", "gradgradcheck", "GradcheckError",
-    "get_default_dtype", "set_default_dtype",
+    "get_default_dtype", "set_default_dtype", "get_num_threads", "set_num_threads",
     "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "eye",
-    "abs", "addcmul", "addmm", "argmax", "argmin", "as_tensor", "broadcast_to", "cat", "clamp", "cos", "cross_entropy",
+    "abs", "addcmul", "addmm", "argmax", "argmin", "as_tensor", "attention", "broadcast_to", "cat", "clamp", "cos",
+    "cross_entropy",
     "einsum", "exp", "expand", "flatten", "gather", "getitem", "leaky_relu", "lerp", "linear", "log", "log1p",
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "neg", "one_hot", "pad",
     "permute", "prod", "relu", "reshape", "sigmoid", "sin", "sliding_window", "softmax",

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blas, scratch, special
+from . import blas, parallel, scratch, special
 from .deferred import MatmulSum
 from .dtypes import get_default_dtype
 from .graph import Op
@@ -466,9 +466,21 @@ def _scatter_add(g: Any, index: Any, shape: tuple) -> np.ndarray:
     out = np.zeros(shape, np.asarray(g).dtype)
     if is_basic_index(index):
         out[index] = g
+    elif type(index) is _ndarray and index.dtype.kind in "iu" and np.shape(g) == index.shape + shape[1:] and g.size:
+        _add_rows(out.reshape(shape[0], -1), index.reshape(-1), np.reshape(g, (index.size, -1)))
     else:
         np.add.at(out, index, g)  # repeated indices accumulate
     return out
+
+
+def _add_rows(out: np.ndarray, rows: np.ndarray, g: np.ndarray) -> None:
+    """``out[rows[j]] += g[j]`` for every j (an embedding's gradient): ``np.add.at`` does this one
+    row at a time, ~5x slower; sorted by row, each row's sum is one ``add.reduceat`` segment."""
+    rows = np.where(rows < 0, rows + len(out), rows)
+    order = np.argsort(rows, kind="stable")
+    ids = rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    out[ids[starts]] = np.add.reduceat(g[order], starts, axis=0)
 
 
 def _index_put(x: Any, v: Any, index: Any) -> np.ndarray:
@@ -592,6 +604,13 @@ def _split(x: np.ndarray, axis: int, sizes: tuple, squeeze: bool) -> tuple:
 
 def _split_vjp(g: Any, ans: Any, x: Any, axis: int, sizes: tuple, squeeze: bool) -> Any:
     grads = g.grads
+    if type(x) is _ndarray and not x.flags.c_contiguous and all(type(v) is _ndarray for v in grads.values()):
+        # x is a view (e.g. q, k and v: one packed projection, permuted): the gradient is laid out
+        # as x is, so the reshapes and permutes that made x need no copies backward either
+        out = np.empty_like(x)
+        for j, piece in enumerate(_split(out, axis, sizes, squeeze)):
+            piece[...] = grads.get(j, 0)
+        return out
     pieces = []
     for j, n in enumerate(sizes):
         gj = grads.get(j)
@@ -1018,37 +1037,47 @@ _GELU_C, _GELU_A = math.sqrt(2 / math.pi), 0.044715
 
 
 def _gelu_tanh(x: Any) -> Any:
-    t = x * x
+    x = np.asarray(x)
+    y, t = np.empty_like(x), np.empty_like(x)
+    parallel.for_rows(_gelu_tanh_into, (x,), (y, t))
+    return y, t
+
+
+def _gelu_tanh_into(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> None:
+    np.multiply(x, x, out=t)
     t *= _GELU_A * _GELU_C
     t += _GELU_C
     t *= x  # c (x + a x^3)
-    t = np.tanh(t, out=t) if type(t) is _ndarray else np.tanh(t)
-    y = t + 1
+    np.tanh(t, out=t)
+    np.add(t, 1, out=y)
     y *= x
     y *= 0.5
-    return y, t
 
 
 def _gelu_tanh_vjp(g: Any, ans: Any, x: Any, residual: Any = None) -> Any:
     """``g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2))`` with ``t = tanh(c (x + a x^3))``."""
     if residual is not None and type(g) is _ndarray and type(x) is _ndarray:  # first order, in place
-        t = residual
-        d = t * t
-        np.subtract(1, d, out=d)
-        s = x * x
-        s *= 3 * _GELU_A * _GELU_C
-        s += _GELU_C
-        s *= x
-        d *= s
-        d += t
-        d += 1
-        d *= g
-        d *= 0.5
+        d = np.empty_like(x, np.result_type(x, g))
+        parallel.for_rows(_gelu_tanh_vjp_into, (residual, x, g), (d,))
         return d
-    # the same operations in the same order as above, so both paths give the same numbers
+    # the same operations in the same order as below, so both paths give the same numbers
     t = tanh((x * x * (_GELU_A * _GELU_C) + _GELU_C) * x)
     s = (x * x * (3 * _GELU_A * _GELU_C) + _GELU_C) * x
     return ((1 - t * t) * s + t + 1) * g * 0.5
+
+
+def _gelu_tanh_vjp_into(t: np.ndarray, x: np.ndarray, g: np.ndarray, d: np.ndarray) -> None:
+    np.multiply(t, t, out=d)
+    np.subtract(1, d, out=d)
+    s = x * x
+    s *= 3 * _GELU_A * _GELU_C
+    s += _GELU_C
+    s *= x
+    d *= s
+    d += t
+    d += 1
+    d *= g
+    d *= 0.5
 
 
 gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp, saves="inputs", residual=True)
@@ -1057,7 +1086,8 @@ gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp, saves="inputs", residual
 # Layer normalisation with its affine part, ((x - mean) / sqrt(var + eps)) * w + b over the trailing
 # ``axes`` (the biased variance). A primitive for speed: composed it is about nine ops forward and
 # twenty backward over a transformer's activations, a seventh of its training step; here the forward
-# keeps the normalised values and 1/std for the first-order rules, which take three passes for x.
+# keeps the normalised values and 1/std for the first-order rules, which take three passes for x;
+# blocks of rows run in parallel threads (``parallel``).
 # Both paths (raw arrays with the residual, Tensors under create_graph) do the same operations in the
 # same order, so they agree to the last bit.
 def _ln_stats(x: Any, axes: tuple, eps: float) -> tuple[Any, Any]:
@@ -1070,10 +1100,24 @@ def _ln_stats(x: Any, axes: tuple, eps: float) -> tuple[Any, Any]:
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, axes: tuple, eps: float) -> Any:
-    xhat, rstd = _ln_stats(x, axes, eps)
-    y = xhat * w
-    y += b
+    xhat, y = np.empty_like(x), np.empty_like(x)
+    rstd = np.empty(x.shape[: x.ndim - len(axes)] + (1,) * len(axes), x.dtype)
+
+    def block(r: Any) -> None:  # rows r of the leading axis (all of x when there is none)
+        xhat[r], rstd[r] = _ln_stats(x[r], axes, eps)
+        np.multiply(xhat[r], w, out=y[r])
+        y[r] += b
+
+    _by_leading_axis(block, x, len(axes))
     return y, (xhat, rstd)
+
+
+def _by_leading_axis(block: Any, x: np.ndarray, trailing: int) -> None:
+    """``block`` over blocks of x's first axis, in parallel threads, unless the ``trailing`` axes are all."""
+    if x.ndim > trailing:
+        parallel.for_blocks(block, x.shape[0], x[0].size)
+    else:
+        block(...)
 
 
 def _layer_norm_dx(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: float, residual: Any = None) -> Any:
@@ -1082,14 +1126,22 @@ def _layer_norm_dx(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: f
     n = 1
     for a in axes:
         n *= xhat.shape[a]
+    if type(g) is _ndarray and type(xhat) is _ndarray and g.shape == xhat.shape:  # in place, the same operations
+        out = np.empty_like(xhat, np.result_type(g, w))
+
+        def block(r: Any) -> None:
+            d, xh = np.multiply(g[r], w, out=out[r]), xhat[r]
+            s1 = reduce_sum(d, axis=axes, keepdims=True) * (1 / n)
+            s2 = reduce_sum(d * xh, axis=axes, keepdims=True) * (1 / n)
+            d -= s1
+            d -= xh * s2
+            d *= rstd[r]
+
+        _by_leading_axis(block, out, len(axes))
+        return out
     d = g * w
     s1 = reduce_sum(d, axis=axes, keepdims=True) * (1 / n)
     s2 = reduce_sum(d * xhat, axis=axes, keepdims=True) * (1 / n)
-    if type(d) is _ndarray and type(xhat) is _ndarray:  # in place, the same operations
-        d -= s1
-        d -= xhat * s2
-        d *= rstd
-        return d
     return (d - s1 - xhat * s2) * rstd
 
 
@@ -1104,6 +1156,169 @@ layer_norm = Op(
     _layer_norm_dx,
     _layer_norm_dw,
     lambda g, ans, x, w, b, axes, eps, residual=None: g,
+    saves="inputs",
+    residual=True,
+)
+
+
+# Scaled dot-product attention, softmax(q @ k^T * scale + bias) * keep @ v over the last two dims
+# (``keep``: dropout's scaled mask, or None; ``bias``: an additive mask, or None). Composed of the
+# ops above it works, and that is how its rules run under create_graph; as one primitive it is
+# about twice as fast, the largest part of a transformer's step: the scores are laid out
+# (key, query), because NumPy reduces over the axis before the last ~3x faster than over a short
+# last axis, and softmax reduces twice; the scores' gradient, which the query, key and bias rules
+# share, is computed once (``_Attention.scores_grad``); and blocks of the batch run in parallel
+# threads (``parallel``). Outputs and gradients are laid out like the query, key and value (often
+# views of one packed projection), so the reshapes after them need no copies.
+class _Attention:
+    """What the forward keeps for the first-order rules: the softmax weights and the weights after
+    dropout, both transposed (..., S, L), and the scores' gradient of the last output gradient."""
+
+    __slots__ = ("p_t", "a_t", "g", "ds_t")
+
+    def __init__(self, p_t: np.ndarray, a_t: np.ndarray) -> None:
+        self.p_t, self.a_t, self.g, self.ds_t = p_t, a_t, None, None
+
+    def scores_grad(self, g: np.ndarray, v: np.ndarray, keep: Any) -> np.ndarray:
+        """d loss / d scores, transposed: ``p * (dp - sum(dp * p))`` with ``dp = (g @ v^T) * keep``."""
+        if self.g is not g:
+            p_t, ds_t = self.p_t, np.empty_like(self.p_t)
+
+            def block(r: slice) -> None:
+                d = np.matmul(_rows(v, r, ds_t), np.ascontiguousarray(_swap(_rows(g, r, ds_t))), out=ds_t[r])
+                if keep is not None:
+                    d *= _swap(_rows(keep, r, ds_t))
+                p = p_t[r]
+                d -= _sum(d * p, -2, keepdims=True)
+                d *= p
+
+            _by_batch(block, ds_t)
+            self.g, self.ds_t = g, ds_t
+        return self.ds_t
+
+
+def _swap(x: Any) -> Any:
+    return x.swapaxes(-1, -2)
+
+
+def _rows(x: Any, r: slice, like: np.ndarray) -> Any:
+    """Block ``r`` of the first batch axis of ``x``, which broadcasts against ``like``."""
+    if x.ndim == like.ndim and x.shape[0] == like.shape[0] and like.ndim > 2:
+        return x[r]
+    return x  # (broadcast along that axis)
+
+
+def _by_batch(block: Any, result: np.ndarray) -> None:
+    """Run ``block`` over the first batch axis of ``result``, split across threads when large."""
+    if result.ndim > 2:
+        parallel.for_blocks(block, result.shape[0], result[0].size)
+    else:
+        block(slice(None))
+
+
+def _like(x: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
+    """A new array of ``shape``, laid out in memory like ``x`` when it has that shape."""
+    return np.empty_like(x, dtype) if x.shape == shape else np.empty(shape, dtype)
+
+
+def _attention(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> Any:
+    batch = np.broadcast_shapes(*(x.shape[:-2] for x in (q, k, v, bias, keep) if x is not None and x.ndim > 2))
+    (length, depth), source = q.shape[-2:], k.shape[-2]
+    dtype = np.result_type(q, k, v)
+    p_t = np.empty(batch + (source, length), dtype)  # the scores, then the softmax weights, transposed
+    a_t = p_t if keep is None else np.empty_like(p_t)
+    out = _like(q, batch + (length, v.shape[-1]), dtype)
+
+    def block(r: slice) -> None:
+        qb = _rows(q, r, p_t)
+        q_t = np.empty(qb.shape[:-2] + (depth, length), dtype)
+        np.multiply(_swap(qb), scale, out=q_t)
+        s = np.matmul(_rows(k, r, p_t), q_t, out=p_t[r])
+        if bias is not None:
+            s += _swap(_rows(bias, r, p_t))
+        s -= _max(s, -2, keepdims=True)  # softmax over the keys
+        np.exp(s, out=s)
+        s /= _sum(s, -2, keepdims=True)
+        a = s if keep is None else np.multiply(s, _swap(_rows(keep, r, p_t)), out=a_t[r])
+        np.matmul(_swap(a), _rows(v, r, p_t), out=out[r])
+
+    _by_batch(block, p_t)
+    return out, _Attention(p_t, a_t)
+
+
+def _attention_composed(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> tuple:
+    """The weights and the scores' gradient machinery as recorded ops (the rules under create_graph)."""
+    s = matmul(q, _swap_last(k)) * scale
+    p = softmax(s if bias is None else s + bias, axis=-1)
+    return p, (p if keep is None else p * keep)
+
+
+def _attention_ds(g: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any) -> Any:
+    """The scores' gradient: transposed (..., S, L) from the residual, else (..., L, S) recorded."""
+    if residual is not None and type(g) is _ndarray:
+        return residual.scores_grad(g, v, keep)
+    p, _ = _attention_composed(q, k, v, bias, keep, scale)
+    dp = matmul(g, _swap_last(v))
+    if keep is not None:
+        dp = dp * keep
+    return p * (dp - reduce_sum(dp * p, axis=(-1,), keepdims=True))
+
+
+def _attention_product(a_t: np.ndarray, b: Any, like: Any, scale: float | None) -> np.ndarray:
+    """``a_t @ b`` (times ``scale``) block by block, laid out like the input ``like``."""
+    out = _like(like, a_t.shape[:-1] + (b.shape[-1],), a_t.dtype)
+
+    def block(r: slice) -> None:
+        o = np.matmul(a_t[r], _rows(b, r, a_t), out=out[r])
+        if scale is not None:
+            o *= scale
+
+    _by_batch(block, out)
+    return out
+
+
+def _attention_dq(
+    g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
+) -> Any:
+    ds = _attention_ds(g, q, k, v, bias, keep, scale, residual)
+    if residual is not None and type(g) is _ndarray:
+        return _attention_product(_swap(ds), k, q, scale)
+    return matmul(ds, k) * scale
+
+
+def _attention_dk(
+    g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
+) -> Any:
+    ds = _attention_ds(g, q, k, v, bias, keep, scale, residual)
+    if residual is not None and type(g) is _ndarray:
+        return _attention_product(ds, q, k, scale)
+    return matmul(_swap_last(ds), q) * scale
+
+
+def _attention_dv(
+    g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
+) -> Any:
+    if residual is not None and type(g) is _ndarray:
+        return _attention_product(residual.a_t, g, v, None)
+    _, a = _attention_composed(q, k, v, bias, keep, scale)
+    return matmul(_swap_last(a), g)
+
+
+def _attention_dbias(
+    g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
+) -> Any:
+    ds = _attention_ds(g, q, k, v, bias, keep, scale, residual)
+    return _swap(ds) if residual is not None and type(g) is _ndarray else ds  # (summed to bias's shape by the engine)
+
+
+attention = Op(
+    "attention",
+    _attention,
+    _attention_dq,
+    _attention_dk,
+    _attention_dv,
+    _attention_dbias,
+    None,  # keep: a constant mask
     saves="inputs",
     residual=True,
 )

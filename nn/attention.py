@@ -162,19 +162,19 @@ class MultiheadAttention(Module):
             bs = (None, None, None) if b is None else ag.split(b, e)
             q, k, v = (self._heads(ag.linear(x, wi, bi), time_major) for x, wi, bi in zip((query, key, value), ws, bs))
         bias = _attention_mask(attn_mask, key_padding_mask, is_causal, n, heads, length, source, q.dtype)
-        scores = ag.matmul(q * (1.0 / math.sqrt(self.head_dim)), ag.transpose(k, -2, -1))  # (N, H, L, S)
-        if bias is not None:
-            scores = scores + bias
-        weights = ag.softmax(scores, -1)
-        dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0.0 else weights
-        out = ag.matmul(dropped, v)  # (N, H, L, head_dim)
+        scale = 1.0 / math.sqrt(self.head_dim)
+        drop = self.training and self.dropout > 0.0
+        keep = F._dropout_mask(q, k, v, bias, self.dropout, q.dtype) if drop else None
+        out = ag.attention(q, k, v, bias, scale=scale, dropout_mask=keep)  # (N, H, L, head_dim)
         out = ag.reshape(ag.permute(out, (2, 0, 1, 3) if time_major else (0, 2, 1, 3)), query.shape)
         out = self.out_proj(out)
         if unbatched:
             out = ag.squeeze(out, 1)
         if not need_weights:
             return out, None
-        weights = dropped  # as PyTorch: the weights that were used, after dropout
+        scores = ag.matmul(q * scale, ag.transpose(k, -2, -1))  # (N, H, L, S), again, for the weights
+        weights = ag.softmax(scores if bias is None else scores + bias, -1)
+        weights = weights if keep is None else weights * keep  # as PyTorch: the weights used, after dropout
         if average_attn_weights:
             weights = ag.mean(weights, dim=1)
         return out, (ag.squeeze(weights, 0) if unbatched else weights)

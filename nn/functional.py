@@ -436,18 +436,22 @@ def scaled_dot_product_attention(
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both")
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"scaled_dot_product_attention: dropout_p must be between 0 and 1, got {dropout_p}")
-    length, source = q.shape[-2], k.shape[-2]
     factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    scores = ag.matmul(q * factor, ag.transpose(k, -2, -1))
-    if is_causal:
-        scores = scores + _causal_bias(length, source, np.dtype(scores.dtype))
-    bias = _float_mask(attn_mask, scores.dtype, True, "scaled_dot_product_attention")
-    if bias is not None:
-        scores = scores + bias
-    weights = ag.softmax(scores, -1)
-    if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p, training=True)
-    return ag.matmul(weights, v)
+    dtype = np.result_type(q.dtype, k.dtype)
+    bias = _causal_bias(q.shape[-2], k.shape[-2], dtype) if is_causal else None
+    if attn_mask is not None:
+        bias = _float_mask(attn_mask, dtype, True, "scaled_dot_product_attention")
+    keep = _dropout_mask(q, k, v, bias, dropout_p, dtype) if dropout_p > 0.0 else None
+    return ag.attention(q, k, v, bias, scale=factor, dropout_mask=keep)
+
+
+def _dropout_mask(q: Tensor, k: Tensor, v: Tensor, bias: Any, p: float, dtype: Any) -> np.ndarray:
+    """Dropout's scaled keep mask for attention weights (..., L, S), as ``dropout`` draws it."""
+    shapes = [t.shape[:-2] for t in (q, k, v, bias) if t is not None and t.ndim > 2]
+    shape = np.broadcast_shapes(*shapes) + (q.shape[-2], k.shape[-2])
+    if p == 1.0:
+        return np.zeros(shape, dtype)
+    return ((generator().random(shape) >= p) * (1.0 / (1.0 - p))).astype(dtype)
 
 
 # ============================================================ losses
