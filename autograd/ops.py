@@ -1236,9 +1236,10 @@ def _attention(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> An
         s = np.matmul(_rows(k, r, p_t), q_t, out=p_t[r])
         if bias is not None:
             s += _swap(_rows(bias, r, p_t))
-        s -= _max(s, -2, keepdims=True)  # softmax over the keys
-        np.exp(s, out=s)
-        s /= _sum(s, -2, keepdims=True)
+        with np.errstate(invalid="ignore"):  # a query that may see no key: NaN (documented), no warning
+            s -= _max(s, -2, keepdims=True)  # softmax over the keys
+            np.exp(s, out=s)
+            s /= _sum(s, -2, keepdims=True)
         a = s if keep is None else np.multiply(s, _swap(_rows(keep, r, p_t)), out=a_t[r])
         np.matmul(_swap(a), _rows(v, r, p_t), out=out[r])
 

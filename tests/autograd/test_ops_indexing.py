@@ -252,3 +252,15 @@ def test_scatter_reduce_prod_with_a_zero_refuses_a_gradient_rather_than_giving_n
     with pytest.raises(NotImplementedError, match="prod"):
         ag.scatter_reduce(x, 0, np.array([0]), ag.Tensor([0.0]), "prod")
     assert ag.scatter_reduce(ag.Tensor([1.0, 2.0]), 0, np.array([0]), ag.Tensor([0.0]), "prod").tolist() == [0.0, 2.0]
+
+
+def test_rows_picked_by_an_int_array_sum_their_gradients():
+    """``table[ids]`` (an embedding): repeated and negative ids accumulate, as ``np.add.at`` does."""
+    rng = np.random.default_rng(3)
+    table = ag.Tensor(rng.standard_normal((7, 3)), requires_grad=True)
+    ids = rng.integers(-7, 7, (5, 9))
+    g = rng.standard_normal((5, 9, 3))
+    table[ids].backward(g)
+    expected = np.zeros((7, 3))
+    np.add.at(expected, ids, g)
+    np.testing.assert_allclose(table.grad.data, expected, rtol=1e-12, atol=1e-12)
