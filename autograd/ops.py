@@ -1237,7 +1237,7 @@ def _attention(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> An
         if bias is not None:
             s += _swap(_rows(bias, r, p_t))
         with np.errstate(invalid="ignore"):  # a query that may see no key: NaN (documented), no warning
-            s -= _max(s, -2, keepdims=True)  # softmax over the keys
+            s -= _max(s, -2, keepdims=True) if s.size else 0  # softmax over the keys (none: zeros out, as PyTorch)
             np.exp(s, out=s)
             s /= _sum(s, -2, keepdims=True)
         a = s if keep is None else np.multiply(s, _swap(_rows(keep, r, p_t)), out=a_t[r])

@@ -78,3 +78,12 @@ def test_causal_rows_that_see_nothing_give_nan_as_pytorch():
     blocked[0] = 0.0
     out = ag.attention(q, q, q, blocked, scale=1.0).data
     assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
+
+
+def test_no_keys_give_zeros_and_no_queries_nothing_as_pytorch():
+    q, k = Tensor(np.ones((2, 3, 4)), requires_grad=True), Tensor(np.ones((2, 0, 4)), requires_grad=True)
+    out = ag.attention(q, k, Tensor(np.ones((2, 0, 5))), scale=0.5)
+    assert out.shape == (2, 3, 5) and not out.data.any()
+    out.sum().backward()
+    assert q.grad.shape == q.shape and not q.grad.data.any()
+    assert ag.attention(Tensor(np.ones((2, 0, 4))), q, q, scale=0.5).shape == (2, 0, 4)
