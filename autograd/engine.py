@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from heapq import heapify, heappop, heappush
 from typing import Any
 
@@ -132,81 +131,94 @@ def _needed(roots: list, targets: dict) -> set:
 
 # ============================================================================ the sweep
 def _sweep(roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None) -> None:
-    """Send the seeds' gradients backwards from the roots to every leaf (or to ``targets``)."""
-    with _rule_mode(create_graph) as check_anomaly:
-        sums = GradientSums(roots, seeds)  # node or leaf -> its output's gradient so far
-        pending, owned = sums.pending, sums.owned
-        heap = [(-root.seq, root) for root in pending if type(root) is Node]
-        heapify(heap)
-        needed = _needed(roots, targets) if targets is not None else None  # grad(): paths to its inputs
-        keep_upto = sys.maxsize if graph.recording_gradients() else graph.KEEP_GRADS_UPTO  # node.grad (drawings)
-        epoch = graph.INPLACE_EPOCH  # nodes created since the last in-place write need no version check
+    """Send the seeds' gradients backwards from the roots to every leaf (or to ``targets``).
 
-        while heap:
-            node = heappop(heap)[1]  # the newest node: every op that used its output has sent its gradient
-            g = pending.pop(node)  # its output's total gradient
-            if owned or type(g) is MatmulSum:
-                g = sums.taken(g)  # (a sum allocated here, or a deferred product: see GradientSums)
-            if targets is not None or node.hooks or node.retained is not None:
-                g = _observe(node, g, create_graph, targets)  # hooks, retain_grad(), grad()'s inputs
-            if node.args is None or node.epoch != epoch:
-                _check_saved(node, needed)  # not freed by an earlier backward, nor overwritten in place
-            data = g._data if create_graph and isinstance(g, Tensor) else g  # kept for drawings, if small
-            node.grad = data if type(data) is not _ndarray or data.size <= keep_upto else None
+    The rules run with recording on only under ``create_graph`` (this thread only). Anomaly mode
+    then checks each rule's result (naming the op differentiated), not every op inside the rule."""
+    check_anomaly = graph.anomaly_enabled()
+    grad_mode = graph._set_grad_enabled(create_graph)
+    anomaly = graph._set_anomaly(False) if create_graph and check_anomaly else None
+    try:
+        _propagate(roots, seeds, retain_graph, create_graph, targets, check_anomaly)
+    finally:
+        graph._set_grad_enabled(grad_mode)
+        if anomaly is not None:
+            graph._restore_anomaly(anomaly)
 
-            op = node.op
-            if type(op) is Select:  # one output of a multi-output node: its gradient joins the node's slot
-                _send_to_slot(node, g, sums, heap, needed)
+
+def _propagate(
+    roots: list, seeds: list, retain_graph: bool, create_graph: bool, targets: dict | None, check_anomaly: bool
+) -> None:
+    """The sweep itself: each node, newest first, passes its output's gradient to its inputs."""
+    sums = GradientSums(roots, seeds)  # node or leaf -> its output's gradient so far
+    pending, owned = sums.pending, sums.owned
+    heap = [(-root.seq, root) for root in pending if type(root) is Node]
+    heapify(heap)
+    needed = _needed(roots, targets) if targets is not None else None  # grad(): paths to its inputs
+    keep_upto = sys.maxsize if graph.recording_gradients() else graph.KEEP_GRADS_UPTO  # node.grad (drawings)
+    epoch = graph.INPLACE_EPOCH  # nodes created since the last in-place write need no version check
+
+    while heap:
+        node = heappop(heap)[1]  # the newest node: every op that used its output has sent its gradient
+        g = pending.pop(node)  # its output's total gradient
+        if owned or type(g) is MatmulSum:
+            g = sums.taken(g)  # (a sum allocated here, or a deferred product: see GradientSums)
+        if targets is not None or node.hooks or node.retained is not None:
+            g = _observe(node, g, create_graph, targets)  # hooks, retain_grad(), grad()'s inputs
+        if node.args is None or node.epoch != epoch:
+            _check_saved(node, needed)  # not freed by an earlier backward, nor overwritten in place
+        data = g._data if create_graph and isinstance(g, Tensor) else g  # kept for drawings, if small
+        node.grad = data if type(data) is not _ndarray or data.size <= keep_upto else None
+
+        op = node.op
+        if type(op) is Select:  # one output of a multi-output node: its gradient joins the node's slot
+            _send_to_slot(node, g, sums, heap, needed)
+            continue
+        if create_graph or op.residual:
+            ans, args, params = _rule_arguments(node, create_graph)
+        else:
+            ans, args, params = node.out, node.args, node.params
+        rules, batched, nargs, i = op.vjps, None if create_graph else op.batched_vjps, len(args), -1
+        for parent in node.parents:  # apply the rules: one gradient per input that needs one ...
+            i += 1
+            if parent is None or needed is not None and parent not in needed:
                 continue
-            if create_graph or op.residual:
-                ans, args, params = _rule_arguments(node, create_graph)
+            prev = pending.get(parent)
+            rule = rules[i] if prev is None or batched is None else batched.get(i, rules[i])  # (see deferred)
+            # The usual arities spelled out: a call with *args costs more than many rules do.
+            if params:
+                gi = rule(g, ans, *args, **params)
+            elif nargs == 2:
+                gi = rule(g, ans, args[0], args[1])
+            elif nargs == 1:
+                gi = rule(g, ans, args[0])
             else:
-                ans, args, params = node.out, node.args, node.params
-            rules, batched, nargs, i = op.vjps, None if create_graph else op.batched_vjps, len(args), -1
-            for parent in node.parents:  # apply the rules: one gradient per input that needs one ...
-                i += 1
-                if parent is None or needed is not None and parent not in needed:
-                    continue
-                prev = pending.get(parent)
-                rule = rules[i] if prev is None or batched is None else batched.get(i, rules[i])  # (see deferred)
-                # The usual arities spelled out: a call with *args costs more than many rules do.
-                if params:
-                    gi = rule(g, ans, *args, **params)
-                elif nargs == 2:
-                    gi = rule(g, ans, args[0], args[1])
-                elif nargs == 1:
-                    gi = rule(g, ans, args[0])
-                else:
-                    gi = rule(g, ans, *args)
-                if gi is None:
-                    continue
-                ref = parent.out if type(parent) is Node else parent._data  # the input's shape and dtype
-                if (
-                    type(gi) is not type(ref)
-                    or type(gi) is _ndarray
-                    and (gi.shape != ref.shape or gi.dtype != ref.dtype)
-                ):
-                    gi = _fit(gi, parent, op.name, create_graph)  # undo broadcasting, cast
-                if check_anomaly:
-                    _check_gradient(gi, node, i, create_graph)
-                if prev is None:  # ... and pass it to the input
-                    if type(parent) is Node:
-                        heappush(heap, (-parent.seq, parent))
-                    elif gi is g:
-                        gi = _own(gi)  # a leaf keeps its gradient as .grad: never an array another has
-                    pending[parent] = gi
-                else:
-                    sums.add(parent, prev, gi)
-            if not retain_graph:
-                node.release()
+                gi = rule(g, ans, *args)
+            if gi is None:
+                continue
+            ref = parent.out if type(parent) is Node else parent._data  # the input's shape and dtype
+            if type(gi) is not type(ref) or type(gi) is _ndarray and (gi.shape != ref.shape or gi.dtype != ref.dtype):
+                gi = _fit(gi, parent, op.name, create_graph)  # undo broadcasting, cast
+            if check_anomaly:
+                _check_gradient(gi, node, i, create_graph)
+            if prev is None:  # ... and pass it to the input
+                if type(parent) is Node:
+                    heappush(heap, (-parent.seq, parent))
+                elif gi is g:
+                    gi = _own(gi)  # a leaf keeps its gradient as .grad: never an array another has
+                pending[parent] = gi
+            else:
+                sums.add(parent, prev, gi)
+        if not retain_graph:
+            node.release()
 
-        for leaf, g in sums.leaves():  # what is left: the leaves, each with its complete gradient
-            if leaf._hooks:
-                g = _run_hooks(leaf._hooks, g, create_graph)
-            if targets is None:
-                _accumulate(leaf, g, create_graph)
-            elif leaf in targets:
-                targets[leaf] = g
+    for leaf, g in sums.leaves():  # what is left: the leaves, each with its complete gradient
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, create_graph)
+        if targets is None:
+            _accumulate(leaf, g, create_graph)
+        elif leaf in targets:
+            targets[leaf] = g
 
 
 class GradientSums:
@@ -281,22 +293,6 @@ def _send_to_slot(node: Node, g: Any, sums: GradientSums, heap: list, needed: se
             heappush(heap, (-parent.seq, parent))
         else:
             prev.add_(Slot(node.op.index, g))
-
-
-@contextmanager
-def _rule_mode(create_graph: bool) -> Iterator[bool]:
-    """Run the rules with recording on only under ``create_graph`` (this thread only). Anomaly mode
-    then checks each rule's result (naming the op differentiated), not every op inside the rule.
-    Yields whether the rules' results are to be checked for NaN/inf."""
-    check = graph.anomaly_enabled()
-    previous = graph._set_grad_enabled(create_graph)
-    anomaly = graph._set_anomaly(False) if create_graph and check else None
-    try:
-        yield check
-    finally:
-        graph._set_grad_enabled(previous)
-        if anomaly is not None:
-            graph._restore_anomaly(anomaly)
 
 
 def _check_gradient(gi: Any, node: Node, i: int, create_graph: bool) -> None:
