@@ -1154,3 +1154,95 @@ def _logcumsumexp_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
 # logcumsumexp: log(cumsum(exp(x))) underflows to -inf wherever a running sum starts far below
 # the slice's largest value; np.logaddexp.accumulate is exact at any range, and so is the rule.
 logcumsumexp = Op("logcumsumexp", lambda x, axis: np.logaddexp.accumulate(x, axis=axis), _logcumsumexp_vjp)
+
+
+# A GRU cell's gate arithmetic (PyTorch's gate order r, z, n), after the matmuls:
+#     r = sigmoid(a_r), z = sigmoid(a_z), n = tanh(gi_n + r * a_n), h' = (1 - z) * n + z * h
+# where ``a`` = (..., 3H) holds the [r, z, n] pre-activations of the hidden side (the input's r and
+# z shares already added, so a GRU step is one recurrent matmul and this op) and ``gi_n`` the
+# input's n share. A primitive for speed: composed it is seven recorded ops (split, sigmoid, sigmoid,
+# addcmul, tanh, lerp, ...) on small arrays at every time step and about twice as many rules in
+# backward, where the per-op overhead outweighs the arithmetic (PyTorch fuses this too). The
+# forward keeps sigmoid([a_r, a_z]) and n for the first-order rules; under create_graph the rules
+# recompute them from the inputs with recorded ops, in the same order, so higher derivatives work.
+def _gru_gates(a: Any, gi_n: Any, h: Any) -> Any:
+    hidden = h.shape[-1]
+    rz = _sigmoid(a[..., : 2 * hidden])  # (one pass for both gates)
+    r, z = rz[..., :hidden], rz[..., hidden:]
+    n = np.multiply(r, a[..., 2 * hidden :], out=_like(h))
+    n += gi_n
+    np.tanh(n, out=n)
+    out = np.subtract(h, n, out=_like(h))
+    out *= z
+    out += n  # (h - n) z + n = (1 - z) n + z h
+    return out, (rz, n)
+
+
+def _like(x: np.ndarray) -> np.ndarray:
+    """An uninitialised C-contiguous array of ``x``'s shape and dtype (reused: ``scratch``)."""
+    return scratch.empty(x.shape, x.dtype) if x.nbytes >= _POOLED else np.empty(x.shape, x.dtype)
+
+
+def _gru_gates_recomputed(a: Any, gi_n: Any, h: Any) -> tuple[Any, Any, Any, Any]:
+    """``r, z, n, a_n`` from the inputs, with (possibly recorded) ops, as the forward computes them."""
+    hidden = h.shape[-1]
+    rz = sigmoid(getitem(a, index=(Ellipsis, slice(0, 2 * hidden))))
+    r = getitem(rz, index=(Ellipsis, slice(0, hidden)))
+    z = getitem(rz, index=(Ellipsis, slice(hidden, 2 * hidden)))
+    a_n = getitem(a, index=(Ellipsis, slice(2 * hidden, 3 * hidden)))
+    return r, z, tanh(r * a_n + gi_n), a_n
+
+
+def _gru_gates_da(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = None) -> Any:
+    """``[dn r (1 - r) a_n, g (h - n) z (1 - z), dn r]`` with ``dn = g (1 - z) (1 - n^2)``, the
+    gradient of tanh's argument."""
+    hidden = h.shape[-1]
+    if residual is not None and type(g) is _ndarray:  # first order: into one new array
+        rz, n = residual
+        r, z = rz[..., :hidden], rz[..., hidden:]
+        da = scratch.empty(a.shape, a.dtype) if a.nbytes >= _POOLED else np.empty(a.shape, a.dtype)
+        d_rz, d_r, d_z, d_n = da[..., : 2 * hidden], da[..., :hidden], da[..., hidden : 2 * hidden], da[..., 2 * hidden :]
+        np.subtract(1, rz, out=d_rz)  # [1 - r, 1 - z]
+        np.multiply(n, n, out=d_n)
+        np.subtract(1, d_n, out=d_n)
+        d_n *= d_z
+        d_n *= g  # dn = (1 - n^2) (1 - z) g
+        d_rz *= rz  # [(1 - r) r, (1 - z) z]
+        d_z *= g
+        d_z *= np.subtract(h, n, out=_like(n))
+        d_r *= a[..., 2 * hidden :]
+        d_r *= d_n
+        d_n *= r
+        return da
+    # the same operations in the same order as above, so both paths give the same numbers
+    r, z, n, a_n = _gru_gates_recomputed(a, gi_n, h)
+    dn = (1 - n * n) * (1 - z) * g
+    pieces = ((1 - r) * r * a_n * dn, (1 - z) * z * g * (h - n), dn * r)
+    return cat(*pieces, axis=a.ndim - 1, offsets=(0, hidden, 2 * hidden, 3 * hidden))
+
+
+def _gru_gates_dgi_n(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = None) -> Any:
+    """``dn = g (1 - z) (1 - n^2)``."""
+    hidden = h.shape[-1]
+    if residual is not None and type(g) is _ndarray:
+        rz, n = residual
+        d = np.multiply(n, n, out=_like(n))
+        np.subtract(1, d, out=d)
+        d *= np.subtract(1, rz[..., hidden:], out=_like(n))
+        d *= g
+        return d
+    _, z, n, _ = _gru_gates_recomputed(a, gi_n, h)
+    return (1 - n * n) * (1 - z) * g
+
+
+def _gru_gates_dh(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = None) -> Any:
+    """``g z``."""
+    hidden = h.shape[-1]
+    if residual is not None and type(g) is _ndarray:
+        return np.multiply(g, residual[0][..., hidden:], out=_like(g))
+    return g * _gru_gates_recomputed(a, gi_n, h)[1]
+
+
+gru_gates = Op(
+    "gru_gates", _gru_gates, _gru_gates_da, _gru_gates_dgi_n, _gru_gates_dh, saves="inputs", residual=True
+)

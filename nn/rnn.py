@@ -59,10 +59,9 @@ def _rnn_step(pre: Tensor, h: Tensor, w_hh: Tensor, act: Any) -> Tensor:
 
 
 def _gru_step(pre: Tensor, gi_n: Tensor, h: Tensor, w_hh: Tensor) -> Tensor:
-    # one matmul for all three gates: [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn]
-    r, z, hn = _gates(ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1), ("r", "z", "n"))
-    n = ag.tanh(ag.addcmul(gi_n, ag.sigmoid(r), hn))
-    return ag.lerp(n, h, ag.sigmoid(z))  # (1 - z) * n + z * h
+    # one matmul for all three gates, [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn], then the
+    # gates' elementwise arithmetic as one op: r, z, n = tanh(gi_n + r * ...), (1 - z) * n + z * h
+    return ag.gru_gates(ag.linear(h, w_hh, pre), gi_n, h)
 
 
 def _lstm_step(pre: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:
