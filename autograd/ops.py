@@ -1200,8 +1200,9 @@ def _gru_gates_da(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = N
     if residual is not None and type(g) is _ndarray:  # first order: into one new array
         rz, n = residual
         r, z = rz[..., :hidden], rz[..., hidden:]
-        da = scratch.empty(a.shape, a.dtype) if a.nbytes >= _POOLED else np.empty(a.shape, a.dtype)
-        d_rz, d_r, d_z, d_n = da[..., : 2 * hidden], da[..., :hidden], da[..., hidden : 2 * hidden], da[..., 2 * hidden :]
+        da = _like(a)
+        d_rz, d_n = da[..., : 2 * hidden], da[..., 2 * hidden :]
+        d_r, d_z = d_rz[..., :hidden], d_rz[..., hidden:]
         np.subtract(1, rz, out=d_rz)  # [1 - r, 1 - z]
         np.multiply(n, n, out=d_n)
         np.subtract(1, d_n, out=d_n)
@@ -1243,6 +1244,4 @@ def _gru_gates_dh(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = N
     return g * _gru_gates_recomputed(a, gi_n, h)[1]
 
 
-gru_gates = Op(
-    "gru_gates", _gru_gates, _gru_gates_da, _gru_gates_dgi_n, _gru_gates_dh, saves="inputs", residual=True
-)
+gru_gates = Op("gru_gates", _gru_gates, _gru_gates_da, _gru_gates_dgi_n, _gru_gates_dh, saves="inputs", residual=True)

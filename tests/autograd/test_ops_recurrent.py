@@ -97,7 +97,13 @@ def test_integer_inputs_become_the_default_float():
 
 @pytest.mark.parametrize(
     "shapes",
-    [((2, 12), (2, 4), (3, 4)), ((2, 12), (2, 3), (2, 4)), ((2, 8), (2, 4), (2, 4)), ((12,), (4,), (2, 4)), ((), (), ())],
+    [
+        ((2, 12), (2, 4), (3, 4)),  # leading shapes differ
+        ((2, 12), (2, 3), (2, 4)),  # gi_n is not h's size
+        ((2, 8), (2, 4), (2, 4)),  # a is not 3 * hidden
+        ((12,), (4,), (2, 4)),
+        ((), (), ()),
+    ],
 )
 def test_refuses_shapes_that_do_not_fit_together(shapes):
     a, gi_n, h = (np.zeros(s) for s in shapes)
