@@ -1160,27 +1160,35 @@ logcumsumexp = Op("logcumsumexp", lambda x, axis: np.logaddexp.accumulate(x, axi
 #     r = sigmoid(a_r), z = sigmoid(a_z), n = tanh(gi_n + r * a_n), h' = (1 - z) * n + z * h
 # where ``a`` = (..., 3H) holds the [r, z, n] pre-activations of the hidden side (the input's r and
 # z shares already added, so a GRU step is one recurrent matmul and this op) and ``gi_n`` the
-# input's n share. A primitive for speed: composed it is seven recorded ops (split, sigmoid, sigmoid,
+# input's n share. A primitive for speed: composed it is seven recorded ops (split, two sigmoids,
 # addcmul, tanh, lerp, ...) on small arrays at every time step and about twice as many rules in
 # backward, where the per-op overhead outweighs the arithmetic (PyTorch fuses this too). The
 # forward keeps sigmoid([a_r, a_z]) and n for the first-order rules; under create_graph the rules
-# recompute them from the inputs with recorded ops, in the same order, so higher derivatives work.
-def _gru_gates(a: Any, gi_n: Any, h: Any) -> Any:
+# recompute them from the inputs with recorded ops, in the same order, so higher derivatives work
+# and both paths give the same numbers. The first-order rules work on whole, separate arrays and
+# join the three blocks of a's gradient at the end: NumPy cannot tell that views of different
+# blocks of one array don't overlap, and copies its operands when they might.
+def _gru_gates(a: np.ndarray, gi_n: np.ndarray, h: np.ndarray) -> Any:
     hidden = h.shape[-1]
-    rz = _sigmoid(a[..., : 2 * hidden])  # (one pass for both gates)
+    rz = np.negative(a[..., : 2 * hidden], out=_new(h.shape[:-1] + (2 * hidden,), h.dtype))
+    with np.errstate(over="ignore"):  # sigmoid of both gates as ``_sigmoid`` computes it
+        np.exp(rz, out=rz)
+    rz += 1
+    np.reciprocal(rz, out=rz)
     r, z = rz[..., :hidden], rz[..., hidden:]
-    n = np.multiply(r, a[..., 2 * hidden :], out=_like(h))
+    n = np.multiply(r, a[..., 2 * hidden :], out=_new(h.shape, h.dtype))
     n += gi_n
     np.tanh(n, out=n)
-    out = np.subtract(h, n, out=_like(h))
+    out = np.subtract(h, n, out=_new(h.shape, h.dtype))
     out *= z
     out += n  # (h - n) z + n = (1 - z) n + z h
     return out, (rz, n)
 
 
-def _like(x: np.ndarray) -> np.ndarray:
-    """An uninitialised C-contiguous array of ``x``'s shape and dtype (reused: ``scratch``)."""
-    return scratch.empty(x.shape, x.dtype) if x.nbytes >= _POOLED else np.empty(x.shape, x.dtype)
+def _new(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array; one that outlives the op is reused from step to step
+    (``scratch``)."""
+    return scratch.empty(shape, dtype) if dtype.itemsize * math.prod(shape) >= _POOLED else np.empty(shape, dtype)
 
 
 def _gru_gates_recomputed(a: Any, gi_n: Any, h: Any) -> tuple[Any, Any, Any, Any]:
@@ -1193,28 +1201,33 @@ def _gru_gates_recomputed(a: Any, gi_n: Any, h: Any) -> tuple[Any, Any, Any, Any
     return r, z, tanh(r * a_n + gi_n), a_n
 
 
+def _gru_gates_dn(g: np.ndarray, rz: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``dn = (1 - n^2) (1 - z) g``, the gradient of tanh's argument, and ``1 - z`` (first order)."""
+    hidden = n.shape[-1]
+    dn = np.multiply(n, n)
+    np.subtract(1, dn, out=dn)
+    one_minus_z = np.subtract(1, rz[..., hidden:])
+    dn *= one_minus_z
+    dn *= g
+    return dn, one_minus_z
+
+
 def _gru_gates_da(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = None) -> Any:
-    """``[dn r (1 - r) a_n, g (h - n) z (1 - z), dn r]`` with ``dn = g (1 - z) (1 - n^2)``, the
-    gradient of tanh's argument."""
+    """``[dn r (1 - r) a_n, g (h - n) z (1 - z), dn r]`` with ``dn = g (1 - z) (1 - n^2)``."""
     hidden = h.shape[-1]
-    if residual is not None and type(g) is _ndarray:  # first order: into one new array
+    if residual is not None and type(g) is _ndarray:  # first order
         rz, n = residual
         r, z = rz[..., :hidden], rz[..., hidden:]
-        da = _like(a)
-        d_rz, d_n = da[..., : 2 * hidden], da[..., 2 * hidden :]
-        d_r, d_z = d_rz[..., :hidden], d_rz[..., hidden:]
-        np.subtract(1, rz, out=d_rz)  # [1 - r, 1 - z]
-        np.multiply(n, n, out=d_n)
-        np.subtract(1, d_n, out=d_n)
-        d_n *= d_z
-        d_n *= g  # dn = (1 - n^2) (1 - z) g
-        d_rz *= rz  # [(1 - r) r, (1 - z) z]
-        d_z *= g
-        d_z *= np.subtract(h, n, out=_like(n))
-        d_r *= a[..., 2 * hidden :]
-        d_r *= d_n
-        d_n *= r
-        return da
+        dn, dz = _gru_gates_dn(g, rz, n)
+        dz *= z
+        dz *= g
+        dz *= np.subtract(h, n)  # (1 - z) z g (h - n)
+        dr = np.subtract(1, r)
+        dr *= r
+        dr *= a[..., 2 * hidden :]
+        dr *= dn  # (1 - r) r a_n dn
+        dn *= r
+        return np.concatenate((dr, dz, dn), axis=-1, out=_new(a.shape, a.dtype))
     # the same operations in the same order as above, so both paths give the same numbers
     r, z, n, a_n = _gru_gates_recomputed(a, gi_n, h)
     dn = (1 - n * n) * (1 - z) * g
@@ -1223,15 +1236,9 @@ def _gru_gates_da(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = N
 
 
 def _gru_gates_dgi_n(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = None) -> Any:
-    """``dn = g (1 - z) (1 - n^2)``."""
-    hidden = h.shape[-1]
+    """``dn = (1 - n^2) (1 - z) g``."""
     if residual is not None and type(g) is _ndarray:
-        rz, n = residual
-        d = np.multiply(n, n, out=_like(n))
-        np.subtract(1, d, out=d)
-        d *= np.subtract(1, rz[..., hidden:], out=_like(n))
-        d *= g
-        return d
+        return _gru_gates_dn(g, *residual)[0]
     _, z, n, _ = _gru_gates_recomputed(a, gi_n, h)
     return (1 - n * n) * (1 - z) * g
 
@@ -1240,7 +1247,7 @@ def _gru_gates_dh(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = N
     """``g z``."""
     hidden = h.shape[-1]
     if residual is not None and type(g) is _ndarray:
-        return np.multiply(g, residual[0][..., hidden:], out=_like(g))
+        return np.multiply(g, residual[0][..., hidden:], out=_new(g.shape, g.dtype))
     return g * _gru_gates_recomputed(a, gi_n, h)[1]
 
 
