@@ -1160,9 +1160,9 @@ logcumsumexp = Op("logcumsumexp", lambda x, axis: np.logaddexp.accumulate(x, axi
 #     r = sigmoid(a_r), z = sigmoid(a_z), n = tanh(gi_n + r * a_n), h' = (1 - z) * n + z * h
 # where ``a`` = (..., 3H) holds the [r, z, n] pre-activations of the hidden side (the input's r and
 # z shares already added, so a GRU step is one recurrent matmul and this op) and ``gi_n`` the
-# input's n share. A primitive for speed: composed it is seven recorded ops (split, two sigmoids,
-# addcmul, tanh, lerp, ...) on small arrays at every time step and about twice as many rules in
-# backward, where the per-op overhead outweighs the arithmetic (PyTorch fuses this too). The
+# input's n share. A primitive for speed: composed it is six ops at every time step (split, two
+# sigmoids, addcmul, tanh, lerp: nine nodes with the split's outputs) and ten rules in backward, on
+# arrays so small that the per-op overhead outweighs the arithmetic (PyTorch fuses this too). The
 # forward keeps sigmoid([a_r, a_z]) and n for the first-order rules; under create_graph the rules
 # recompute them from the inputs with recorded ops, in the same order, so higher derivatives work
 # and both paths give the same numbers. The first-order rules work on whole, separate arrays and

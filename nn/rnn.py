@@ -19,7 +19,8 @@ layer's output except the last layer's.
 
 For speed, the input projections of all time steps are one matmul before the loop (two for
 the GRU); inside it there is only the recurrent matmul ``h @ W_hh.T`` (one for all gates) and
-a few elementwise ops per step (``lerp`` and ``addcmul`` fuse the GRU's and LSTM's).
+the gates' elementwise arithmetic: one op for the GRU (``autograd.gru_gates``, fused as
+PyTorch fuses it), a few for the LSTM (``addcmul`` fuses two).
 The time steps are taken with ``autograd.unbind``, whose backward stacks the per-step
 gradients once (slicing step by step would scatter into a full-size array per step).
 """
