@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import ops
-from .functional import _float_operands_any_shape, as_tensor
+from .dtypes import get_default_dtype
+from .functional import as_tensor
 from .recording import apply
 from .tensor import Tensor
 
@@ -47,6 +50,8 @@ def gru_gates(a: Any, gi_n: Any, h: Any) -> Tensor:
             f"got a {a.shape}, gi_n {gi_n.shape}, h {h.shape}"
         )
     dtype = a.dtype
-    if dtype.kind != "f" or gi_n.dtype != dtype or h.dtype != dtype:
-        a, gi_n, h = _float_operands_any_shape(a, gi_n, h)
+    if dtype.kind != "f" or gi_n.dtype != dtype or h.dtype != dtype:  # one floating dtype, as PyTorch promotes
+        dtype = np.result_type(a.dtype, gi_n.dtype, h.dtype)
+        dtype = dtype if dtype.kind == "f" else np.dtype(get_default_dtype())
+        a, gi_n, h = (t if t.dtype == dtype else t.to(dtype) for t in (a, gi_n, h))
     return apply(ops.gru_gates, (a, gi_n, h))

@@ -89,10 +89,15 @@ def test_keeps_float32_and_is_one_node(rng):
         assert ag.gru_gates(*xs).grad_fn is None
 
 
-def test_integer_inputs_become_the_default_float():
+def test_integer_inputs_become_the_default_float_and_mixed_floats_the_wider():
     out = ag.gru_gates(np.zeros((1, 3), np.int64), np.zeros((1, 1), np.int64), np.ones((1, 1), np.int64))
     assert out.dtype == ag.get_default_dtype()
     assert out.item() == 0.5  # r = z = 1/2, n = 0
+    h = ag.Tensor(np.ones((1, 1)), requires_grad=True)  # float64
+    out = ag.gru_gates(np.zeros((1, 3), np.float32), np.zeros((1, 1), np.float32), h)
+    assert out.dtype == np.float64 and out.item() == 0.5
+    out.backward()
+    assert h.grad.dtype == np.float64 and h.grad.item() == 0.5  # dh' / dh = z
 
 
 @pytest.mark.parametrize(
