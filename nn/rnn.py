@@ -60,8 +60,8 @@ def _rnn_step(pre: Tensor, h: Tensor, w_hh: Tensor, act: Any) -> Tensor:
 
 
 def _gru_step(pre: Tensor, gi_n: Tensor, h: Tensor, w_hh: Tensor) -> Tensor:
-    # one matmul for all three gates, [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn], then the
-    # gates' elementwise arithmetic as one op: r, z, n = tanh(gi_n + r * ...), (1 - z) * n + z * h
+    # one matmul for all three gates, [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn], then all the
+    # elementwise arithmetic (the gates r, z, n and the new state) as one op (ag.gru_gates)
     return ag.gru_gates(ag.linear(h, w_hh, pre), gi_n, h)
 
 
