@@ -102,6 +102,7 @@ from .graph import Node, Op, module_scope, record_gradients
 from .parallel import get_num_threads, set_num_threads
 from .random import manual_seed
 from .recording import apply, mark_modified
+from .recurrent import gru_gates
 from .reductions import all as all  # (all, any: not in __all__, a star import leaves Python's alone)
 from .reductions import (
     amax,
@@ -155,6 +156,7 @@ __all__ = [
     "amax", "amin", "aminmax", "argsort", "count_nonzero", "cummax", "cummin", "cumprod", "cumsum",
     "kthvalue", "logcumsumexp", "matrix_norm", "median", "mode", "nanmedian", "norm", "sort", "std_mean", "topk",
     "var_mean", "vector_norm",
+    "gru_gates",  # recurrent.py: a GRU cell's gate arithmetic as one op
 ]  # fmt: skip
 # (autograd.all, any, round and pow exist, but a star import doesn't shadow Python's builtins with them)
 __all__ += [n for m in (elementwise, shaping, indexing) for n in m.__all__ if n not in ("round", "pow")]

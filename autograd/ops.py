@@ -1370,3 +1370,101 @@ def _logcumsumexp_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
 # logcumsumexp: log(cumsum(exp(x))) underflows to -inf wherever a running sum starts far below
 # the slice's largest value; np.logaddexp.accumulate is exact at any range, and so is the rule.
 logcumsumexp = Op("logcumsumexp", lambda x, axis: np.logaddexp.accumulate(x, axis=axis), _logcumsumexp_vjp)
+
+
+# A GRU cell's gate arithmetic (PyTorch's gate order r, z, n), after the matmuls:
+#     r = sigmoid(a_r), z = sigmoid(a_z), n = tanh(gi_n + r * a_n), h' = (1 - z) * n + z * h
+# where ``a`` = (..., 3H) holds the [r, z, n] pre-activations of the hidden side (the input's r and
+# z shares already added, so a GRU step is one recurrent matmul and this op) and ``gi_n`` the
+# input's n share. A primitive for speed: composed it is six ops at every time step (split, two
+# sigmoids, addcmul, tanh, lerp: nine nodes with the split's outputs) and ten rules in backward, on
+# arrays so small that the per-op overhead outweighs the arithmetic (PyTorch fuses this too). The
+# forward keeps sigmoid([a_r, a_z]) and n for the first-order rules; under create_graph the rules
+# recompute them from the inputs with recorded ops, in the same order, so higher derivatives work
+# and both paths give the same numbers. The first-order rules work on whole, separate arrays and
+# join the three blocks of a's gradient at the end: NumPy cannot tell that views of different
+# blocks of one array don't overlap, and copies its operands when they might.
+def _gru_gates(a: np.ndarray, gi_n: np.ndarray, h: np.ndarray) -> Any:
+    hidden = h.shape[-1]
+    rz = np.negative(a[..., : 2 * hidden], out=_new(h.shape[:-1] + (2 * hidden,), h.dtype))
+    with np.errstate(over="ignore"):  # sigmoid of both gates as ``_sigmoid`` computes it
+        np.exp(rz, out=rz)
+    rz += 1
+    np.reciprocal(rz, out=rz)
+    r, z = rz[..., :hidden], rz[..., hidden:]
+    n = np.multiply(r, a[..., 2 * hidden :], out=_new(h.shape, h.dtype))
+    n += gi_n
+    np.tanh(n, out=n)
+    out = np.subtract(h, n, out=_new(h.shape, h.dtype))
+    out *= z
+    out += n  # (h - n) z + n = (1 - z) n + z h
+    return out, (rz, n)
+
+
+def _new(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array; one that outlives the op is reused from step to step
+    (``scratch``)."""
+    return scratch.empty(shape, dtype) if dtype.itemsize * math.prod(shape) >= _POOLED else np.empty(shape, dtype)
+
+
+def _gru_gates_recomputed(a: Any, gi_n: Any, h: Any) -> tuple[Any, Any, Any, Any]:
+    """``r, z, n, a_n`` from the inputs, with (possibly recorded) ops, as the forward computes them."""
+    hidden = h.shape[-1]
+    rz = sigmoid(getitem(a, index=(Ellipsis, slice(0, 2 * hidden))))
+    r = getitem(rz, index=(Ellipsis, slice(0, hidden)))
+    z = getitem(rz, index=(Ellipsis, slice(hidden, 2 * hidden)))
+    a_n = getitem(a, index=(Ellipsis, slice(2 * hidden, 3 * hidden)))
+    return r, z, tanh(r * a_n + gi_n), a_n
+
+
+def _gru_gates_dn(g: np.ndarray, rz: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``dn = (1 - n^2) (1 - z) g``, the gradient of tanh's argument, and ``1 - z`` (first order)."""
+    hidden = n.shape[-1]
+    dn = np.multiply(n, n)
+    np.subtract(1, dn, out=dn)
+    one_minus_z = np.subtract(1, rz[..., hidden:])
+    dn *= one_minus_z
+    dn *= g
+    return dn, one_minus_z
+
+
+def _gru_gates_da(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = None) -> Any:
+    """``[dn r (1 - r) a_n, g (h - n) z (1 - z), dn r]`` with ``dn = g (1 - z) (1 - n^2)``."""
+    hidden = h.shape[-1]
+    if residual is not None and type(g) is _ndarray:  # first order
+        rz, n = residual
+        r, z = rz[..., :hidden], rz[..., hidden:]
+        dn, dz = _gru_gates_dn(g, rz, n)
+        dz *= z
+        dz *= g
+        dz *= np.subtract(h, n)  # (1 - z) z g (h - n)
+        dr = np.subtract(1, r)
+        dr *= r
+        dr *= a[..., 2 * hidden :]
+        dr *= dn  # (1 - r) r a_n dn
+        dn *= r
+        return np.concatenate((dr, dz, dn), axis=-1, out=_new(a.shape, a.dtype))
+    # the same operations in the same order as above, so both paths give the same numbers
+    r, z, n, a_n = _gru_gates_recomputed(a, gi_n, h)
+    dn = (1 - n * n) * (1 - z) * g
+    pieces = ((1 - r) * r * a_n * dn, (1 - z) * z * g * (h - n), dn * r)
+    return cat(*pieces, axis=a.ndim - 1, offsets=(0, hidden, 2 * hidden, 3 * hidden))
+
+
+def _gru_gates_dgi_n(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = None) -> Any:
+    """``dn = (1 - n^2) (1 - z) g``."""
+    if residual is not None and type(g) is _ndarray:
+        return _gru_gates_dn(g, *residual)[0]
+    _, z, n, _ = _gru_gates_recomputed(a, gi_n, h)
+    return (1 - n * n) * (1 - z) * g
+
+
+def _gru_gates_dh(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = None) -> Any:
+    """``g z``."""
+    hidden = h.shape[-1]
+    if residual is not None and type(g) is _ndarray:
+        return np.multiply(g, residual[0][..., hidden:], out=_new(g.shape, g.dtype))
+    return g * _gru_gates_recomputed(a, gi_n, h)[1]
+
+
+gru_gates = Op("gru_gates", _gru_gates, _gru_gates_da, _gru_gates_dgi_n, _gru_gates_dh, saves="inputs", residual=True)

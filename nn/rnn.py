@@ -19,7 +19,8 @@ layer's output except the last layer's.
 
 For speed, the input projections of all time steps are one matmul before the loop (two for
 the GRU); inside it there is only the recurrent matmul ``h @ W_hh.T`` (one for all gates) and
-a few elementwise ops per step (``lerp`` and ``addcmul`` fuse the GRU's and LSTM's).
+the gates' elementwise arithmetic: one op for the GRU (``autograd.gru_gates``, fused as
+PyTorch fuses it), a few for the LSTM (``addcmul`` fuses two).
 The time steps are taken with ``autograd.unbind``, whose backward stacks the per-step
 gradients once (slicing step by step would scatter into a full-size array per step).
 """
@@ -59,10 +60,9 @@ def _rnn_step(pre: Tensor, h: Tensor, w_hh: Tensor, act: Any) -> Tensor:
 
 
 def _gru_step(pre: Tensor, gi_n: Tensor, h: Tensor, w_hh: Tensor) -> Tensor:
-    # one matmul for all three gates: [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn]
-    r, z, hn = _gates(ag.split(ag.linear(h, w_hh, pre), h.shape[-1], dim=-1), ("r", "z", "n"))
-    n = ag.tanh(ag.addcmul(gi_n, ag.sigmoid(r), hn))
-    return ag.lerp(n, h, ag.sigmoid(z))  # (1 - z) * n + z * h
+    # one matmul for all three gates, [W_hr h + pre_r, W_hz h + pre_z, W_hn h + b_hn], then all the
+    # elementwise arithmetic (the gates r, z, n and the new state) as one op (ag.gru_gates)
+    return ag.gru_gates(ag.linear(h, w_hh, pre), gi_n, h)
 
 
 def _lstm_step(pre: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:

@@ -316,6 +316,14 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
     "erf": _unary(ops.erf, lambda rng, s: 1.5 * rng.standard_normal(s)),
     "expm1": _unary(ops.expm1),
     "gelu_tanh": _unary(ops.gelu_tanh, lambda rng, s: 2 * rng.standard_normal(s)),
+    "gru_gates": lambda rng: [
+        (
+            f"hidden 3, leading {lead}",
+            _prim(ops.gru_gates),
+            tuple(_t(2 * rng.standard_normal(lead + (n,))) for n in (9, 3, 3)),  # a, gi_n, h
+        )
+        for lead in ((2,), ())
+    ],
     "layer_norm": lambda rng: [
         (
             f"x {xs}, axes {axes}",

@@ -138,8 +138,7 @@ def test_gru_gates_step_by_step(rng):
     out, _ = gru(ag.Tensor(rng.standard_normal((3, 2, 3))))
     loss = out.sum()
     steps = check_against_engine(loss, list(gru.parameters()), params=gru)
-    names = {f.name for f in steps}
-    assert {"r", "z", "n"} <= names
+    assert [f.op for f in steps].count("gru_gates") == 3  # one step of the sweep per time step
 
 
 def test_refuses_a_released_graph_and_a_graph_too_large():

@@ -624,7 +624,18 @@ def gate_labels(d: Drawing) -> list[str]:
     return [d.text(k).split()[0] for k in d.nodes]
 
 
-@pytest.mark.parametrize("cell, gates", [("GRU", ["r", "z", "n"]), ("LSTM", ["i", "f", "g", "o"])])
+def test_a_gru_step_is_drawn_as_its_recurrent_matmul_and_one_gru_gates_node(rng):
+    ag.manual_seed(0)
+    layer = nn.GRU(3, 4)
+    out, _ = layer(ag.Tensor(rng.standard_normal((3, 2, 3)).astype(np.float32)))
+    for detail in ("compact", "full"):
+        labels = gate_labels(Drawing(ag.draw(out.sum(), params=layer, detail=detail).pipe(format="svg")))
+        assert labels.count("gru_gates") == 3, (detail, labels)  # r, z, n and the new state: one op per step
+        assert labels.count("linear") == 3 + 2, (detail, labels)  # one recurrent matmul per step, two input ones
+        assert not any(name in labels for name in ("sigmoid", "tanh", "lerp", "addcmul"))
+
+
+@pytest.mark.parametrize("cell, gates", [("LSTM", ["i", "f", "g", "o"])])
 def test_recurrent_gates_carry_the_names_of_the_equations(rng, cell, gates):
     ag.manual_seed(0)
     layer = getattr(nn, cell)(3, 4)

@@ -59,9 +59,14 @@ CASES: list[tuple[str, int, float, list[Callable[[], Any]]]] = [
     # the input side of a convolution and of pooling: the window view's rule
     ("sliding_window", 0, 2.0, [lambda: test_conv.test_conv2d_module_gradcheck(_rng()),
                                 lambda: test_conv.test_pool_modules_gradcheck(_rng())]),
-    # sigmoid inside the GRU and LSTM cells: sign flipped
-    ("sigmoid", 0, -1.0, [lambda: test_rnn.test_cell_gradcheck(_rng(), "GRUCell"),
-                          lambda: test_rnn.test_cell_gradcheck(_rng(), "LSTMCell")]),
+    # sigmoid inside the LSTM cell: sign flipped
+    ("sigmoid", 0, -1.0, [lambda: test_rnn.test_cell_gradcheck(_rng(), "LSTMCell")]),
+    # the GRU's fused gates: each input's rule (pre-activations, the input's n share, the state)
+    ("gru_gates", 0, -1.0, [lambda: test_rnn.test_cell_gradcheck(_rng(), "GRUCell"),
+                            lambda: test_rnn.test_layer_gradcheck(_rng(), "GRU", {"num_layers": 2})]),
+    ("gru_gates", 1, 0.0, [lambda: test_rnn.test_cell_gradcheck(_rng(), "GRUCell")]),
+    ("gru_gates", 2, 2.0, [lambda: test_rnn.test_cell_gradcheck(_rng(), "GRUCell"),
+                           lambda: test_rnn.test_layer_gradcheck(_rng(), "GRU", {"num_layers": 2})]),
     # BatchNorm's normalisation, (var + eps) ** -0.5: the power's rule doubled
     ("powc", 0, 2.0, [lambda: test_layers.test_batchnorm_gradcheck(_rng())]),
     ("gather", 0, 0.0, []),  # the op self-test only
