@@ -99,7 +99,6 @@ from .functional import (
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node, Op, module_scope, record_gradients
-from .parallel import get_num_threads, set_num_threads
 from .random import manual_seed
 from .recording import apply, mark_modified
 from .recurrent import gru_gates
@@ -141,7 +140,7 @@ __all__ = [
     "detect_anomaly", "is_anomaly_enabled", "module_scope", "record_gradients", "manual_seed", "draw", "save_svg",
     "backward_steps",
     "gradcheck", "gradgradcheck", "GradcheckError",
-    "get_default_dtype", "set_default_dtype", "get_num_threads", "set_num_threads",
+    "get_default_dtype", "set_default_dtype",
     "zeros", "ones", "full", "arange", "randn", "rand", "zeros_like", "ones_like", "eye",
     "abs", "addcmul", "addmm", "argmax", "argmin", "as_tensor", "attention", "broadcast_to", "cat", "clamp", "cos",
     "cross_entropy",

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blas, parallel, scratch, special
+from . import blas, scratch, special
 from .deferred import MatmulSum
 from .dtypes import get_default_dtype
 from .graph import Op
@@ -1037,47 +1037,37 @@ _GELU_C, _GELU_A = math.sqrt(2 / math.pi), 0.044715
 
 
 def _gelu_tanh(x: Any) -> Any:
-    x = np.asarray(x)
-    y, t = np.empty_like(x), np.empty_like(x)
-    parallel.for_rows(_gelu_tanh_into, (x,), (y, t))
-    return y, t
-
-
-def _gelu_tanh_into(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> None:
-    np.multiply(x, x, out=t)
+    t = x * x
     t *= _GELU_A * _GELU_C
     t += _GELU_C
     t *= x  # c (x + a x^3)
-    np.tanh(t, out=t)
-    np.add(t, 1, out=y)
+    t = np.tanh(t, out=t) if type(t) is _ndarray else np.tanh(t)
+    y = t + 1
     y *= x
     y *= 0.5
+    return y, t
 
 
 def _gelu_tanh_vjp(g: Any, ans: Any, x: Any, residual: Any = None) -> Any:
     """``g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2))`` with ``t = tanh(c (x + a x^3))``."""
     if residual is not None and type(g) is _ndarray and type(x) is _ndarray:  # first order, in place
-        d = np.empty_like(x, np.result_type(x, g))
-        parallel.for_rows(_gelu_tanh_vjp_into, (residual, x, g), (d,))
+        t = residual
+        d = t * t
+        np.subtract(1, d, out=d)
+        s = x * x
+        s *= 3 * _GELU_A * _GELU_C
+        s += _GELU_C
+        s *= x
+        d *= s
+        d += t
+        d += 1
+        d *= g
+        d *= 0.5
         return d
-    # the same operations in the same order as below, so both paths give the same numbers
+    # the same operations in the same order as above, so both paths give the same numbers
     t = tanh((x * x * (_GELU_A * _GELU_C) + _GELU_C) * x)
     s = (x * x * (3 * _GELU_A * _GELU_C) + _GELU_C) * x
     return ((1 - t * t) * s + t + 1) * g * 0.5
-
-
-def _gelu_tanh_vjp_into(t: np.ndarray, x: np.ndarray, g: np.ndarray, d: np.ndarray) -> None:
-    np.multiply(t, t, out=d)
-    np.subtract(1, d, out=d)
-    s = x * x
-    s *= 3 * _GELU_A * _GELU_C
-    s += _GELU_C
-    s *= x
-    d *= s
-    d += t
-    d += 1
-    d *= g
-    d *= 0.5
 
 
 gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp, saves="inputs", residual=True)
@@ -1086,8 +1076,7 @@ gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp, saves="inputs", residual
 # Layer normalisation with its affine part, ((x - mean) / sqrt(var + eps)) * w + b over the trailing
 # ``axes`` (the biased variance). A primitive for speed: composed it is about nine ops forward and
 # twenty backward over a transformer's activations, a seventh of its training step; here the forward
-# keeps the normalised values and 1/std for the first-order rules, which take three passes for x;
-# blocks of rows run in parallel threads (``parallel``).
+# keeps the normalised values and 1/std for the first-order rules, which take three passes for x.
 # Both paths (raw arrays with the residual, Tensors under create_graph) do the same operations in the
 # same order, so they agree to the last bit.
 def _ln_stats(x: Any, axes: tuple, eps: float) -> tuple[Any, Any]:
@@ -1100,24 +1089,10 @@ def _ln_stats(x: Any, axes: tuple, eps: float) -> tuple[Any, Any]:
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, axes: tuple, eps: float) -> Any:
-    xhat, y = np.empty_like(x), np.empty_like(x)
-    rstd = np.empty(x.shape[: x.ndim - len(axes)] + (1,) * len(axes), x.dtype)
-
-    def block(r: Any) -> None:  # rows r of the leading axis (all of x when there is none)
-        xhat[r], rstd[r] = _ln_stats(x[r], axes, eps)
-        np.multiply(xhat[r], w, out=y[r])
-        y[r] += b
-
-    _by_leading_axis(block, x, len(axes))
+    xhat, rstd = _ln_stats(x, axes, eps)
+    y = xhat * w
+    y += b
     return y, (xhat, rstd)
-
-
-def _by_leading_axis(block: Any, x: np.ndarray, trailing: int) -> None:
-    """``block`` over blocks of x's first axis, in parallel threads, unless the ``trailing`` axes are all."""
-    if x.ndim > trailing:
-        parallel.for_blocks(block, x.shape[0], x[0].size)
-    else:
-        block(...)
 
 
 def _layer_norm_dx(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: float, residual: Any = None) -> Any:
@@ -1126,22 +1101,14 @@ def _layer_norm_dx(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: f
     n = 1
     for a in axes:
         n *= xhat.shape[a]
-    if type(g) is _ndarray and type(xhat) is _ndarray and g.shape == xhat.shape:  # in place, the same operations
-        out = np.empty_like(xhat, np.result_type(g, w))
-
-        def block(r: Any) -> None:
-            d, xh = np.multiply(g[r], w, out=out[r]), xhat[r]
-            s1 = reduce_sum(d, axis=axes, keepdims=True) * (1 / n)
-            s2 = reduce_sum(d * xh, axis=axes, keepdims=True) * (1 / n)
-            d -= s1
-            d -= xh * s2
-            d *= rstd[r]
-
-        _by_leading_axis(block, out, len(axes))
-        return out
     d = g * w
     s1 = reduce_sum(d, axis=axes, keepdims=True) * (1 / n)
     s2 = reduce_sum(d * xhat, axis=axes, keepdims=True) * (1 / n)
+    if type(d) is _ndarray and type(xhat) is _ndarray:  # in place, the same operations
+        d -= s1
+        d -= xhat * s2
+        d *= rstd
+        return d
     return (d - s1 - xhat * s2) * rstd
 
 
@@ -1163,13 +1130,12 @@ layer_norm = Op(
 
 # Scaled dot-product attention, softmax(q @ k^T * scale + bias) * keep @ v over the last two dims
 # (``keep``: dropout's scaled mask, or None; ``bias``: an additive mask, or None). Composed of the
-# ops above it works, and that is how its rules run under create_graph; as one primitive it is
-# about twice as fast, the largest part of a transformer's step: the scores are laid out
+# ops above it works, and that is how its rules run under create_graph; as one primitive it takes
+# about half the time, the largest part of a transformer's step: the scores are laid out
 # (key, query), because NumPy reduces over the axis before the last ~3x faster than over a short
 # last axis, and softmax reduces twice; the scores' gradient, which the query, key and bias rules
-# share, is computed once (``_Attention.scores_grad``); and blocks of the batch run in parallel
-# threads (``parallel``). Outputs and gradients are laid out like the query, key and value (often
-# views of one packed projection), so the reshapes after them need no copies.
+# share, is computed once (``_Attention.scores_grad``); outputs and gradients are laid out like the
+# query, key and value (often views of one packed projection), so the reshapes after them copy nothing.
 class _Attention:
     """What the forward keeps for the first-order rules: the softmax weights and the weights after
     dropout, both transposed (..., S, L), and the scores' gradient of the last output gradient."""
@@ -1182,38 +1148,18 @@ class _Attention:
     def scores_grad(self, g: np.ndarray, v: np.ndarray, keep: Any) -> np.ndarray:
         """d loss / d scores, transposed: ``p * (dp - sum(dp * p))`` with ``dp = (g @ v^T) * keep``."""
         if self.g is not g:
-            p_t, ds_t = self.p_t, np.empty_like(self.p_t)
-
-            def block(r: slice) -> None:
-                d = np.matmul(_rows(v, r, ds_t), np.ascontiguousarray(_swap(_rows(g, r, ds_t))), out=ds_t[r])
-                if keep is not None:
-                    d *= _swap(_rows(keep, r, ds_t))
-                p = p_t[r]
-                d -= _sum(d * p, -2, keepdims=True)
-                d *= p
-
-            _by_batch(block, ds_t)
-            self.g, self.ds_t = g, ds_t
+            p = self.p_t
+            d = np.matmul(v, np.ascontiguousarray(_swap(g)))  # (a transposed second factor is ~2x slower)
+            if keep is not None:
+                d *= _swap(keep)
+            d -= _sum(d * p, -2, keepdims=True)
+            d *= p
+            self.g, self.ds_t = g, d
         return self.ds_t
 
 
 def _swap(x: Any) -> Any:
     return x.swapaxes(-1, -2)
-
-
-def _rows(x: Any, r: slice, like: np.ndarray) -> Any:
-    """Block ``r`` of the first batch axis of ``x``, which broadcasts against ``like``."""
-    if x.ndim == like.ndim and x.shape[0] == like.shape[0] and like.ndim > 2:
-        return x[r]
-    return x  # (broadcast along that axis)
-
-
-def _by_batch(block: Any, result: np.ndarray) -> None:
-    """Run ``block`` over the first batch axis of ``result``, split across threads when large."""
-    if result.ndim > 2:
-        parallel.for_blocks(block, result.shape[0], result[0].size)
-    else:
-        block(slice(None))
 
 
 def _like(x: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
@@ -1222,29 +1168,21 @@ def _like(x: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
 
 
 def _attention(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> Any:
-    batch = np.broadcast_shapes(*(x.shape[:-2] for x in (q, k, v, bias, keep) if x is not None and x.ndim > 2))
-    (length, depth), source = q.shape[-2:], k.shape[-2]
+    length, depth = q.shape[-2:]
     dtype = np.result_type(q, k, v)
-    p_t = np.empty(batch + (source, length), dtype)  # the scores, then the softmax weights, transposed
-    a_t = p_t if keep is None else np.empty_like(p_t)
-    out = _like(q, batch + (length, v.shape[-1]), dtype)
-
-    def block(r: slice) -> None:
-        qb = _rows(q, r, p_t)
-        q_t = np.empty(qb.shape[:-2] + (depth, length), dtype)
-        np.multiply(_swap(qb), scale, out=q_t)
-        s = np.matmul(_rows(k, r, p_t), q_t, out=p_t[r])
-        if bias is not None:
-            s += _swap(_rows(bias, r, p_t))
-        with np.errstate(invalid="ignore"):  # a query that may see no key: NaN (documented), no warning
-            s -= _max(s, -2, keepdims=True) if s.size else 0  # softmax over the keys (none: zeros out, as PyTorch)
-            np.exp(s, out=s)
-            s /= _sum(s, -2, keepdims=True)
-        a = s if keep is None else np.multiply(s, _swap(_rows(keep, r, p_t)), out=a_t[r])
-        np.matmul(_swap(a), _rows(v, r, p_t), out=out[r])
-
-    _by_batch(block, p_t)
-    return out, _Attention(p_t, a_t)
+    q_t = np.empty(q.shape[:-2] + (depth, length), dtype)
+    np.multiply(_swap(q), scale, out=q_t)
+    s = np.matmul(k, q_t)  # the scores, transposed (..., S, L)
+    if bias is not None:  # added in place, unless the bias brings batch dims of its own
+        b = _swap(bias)
+        s = s + b if np.broadcast_shapes(s.shape, b.shape) != s.shape else operator.iadd(s, b)
+    with np.errstate(invalid="ignore"):  # a query that may see no key: NaN (documented), no warning
+        s -= _max(s, -2, keepdims=True) if s.size else 0  # softmax over the keys (none: zeros out, as PyTorch)
+        np.exp(s, out=s)
+        s /= _sum(s, -2, keepdims=True)
+    a = s if keep is None else s * _swap(keep)
+    out = _like(q, np.broadcast_shapes(a.shape[:-2], v.shape[:-2]) + (length, v.shape[-1]), dtype)
+    return np.matmul(_swap(a), v, out=out), _Attention(s, a)
 
 
 def _attention_composed(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> tuple:
@@ -1266,15 +1204,14 @@ def _attention_ds(g: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: f
 
 
 def _attention_product(a_t: np.ndarray, b: Any, like: Any, scale: float | None) -> np.ndarray:
-    """``a_t @ b`` (times ``scale``) block by block, laid out like the input ``like``."""
-    out = _like(like, a_t.shape[:-1] + (b.shape[-1],), a_t.dtype)
-
-    def block(r: slice) -> None:
-        o = np.matmul(a_t[r], _rows(b, r, a_t), out=out[r])
-        if scale is not None:
-            o *= scale
-
-    _by_batch(block, out)
+    """``a_t @ b`` (times ``scale``), laid out like the input ``like``."""
+    out = np.matmul(
+        a_t,
+        b,
+        out=_like(like, np.broadcast_shapes(a_t.shape[:-2], b.shape[:-2]) + (a_t.shape[-2], b.shape[-1]), a_t.dtype),
+    )
+    if scale is not None:
+        out *= scale
     return out
 
 
