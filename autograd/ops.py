@@ -1080,12 +1080,17 @@ gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp, saves="inputs", residual
 # Both paths (raw arrays with the residual, Tensors under create_graph) do the same operations in the
 # same order, so they agree to the last bit.
 def _ln_stats(x: Any, axes: tuple, eps: float) -> tuple[Any, Any]:
-    n = 1
-    for a in axes:
-        n *= x.shape[a]
-    centered = x - reduce_sum(x, axis=axes, keepdims=True) * (1 / n)
-    rstd = (reduce_sum(centered * centered, axis=axes, keepdims=True) * (1 / n) + eps) ** -0.5
+    centered = x - _trailing_mean(x, axes)
+    rstd = (_trailing_mean(centered * centered, axes) + eps) ** -0.5
     return centered * rstd, rstd
+
+
+def _trailing_mean(x: Any, axes: tuple) -> Any:
+    """The mean over the trailing ``axes`` (kept, size 1), as a product with a column of 1/n: NumPy's
+    own reduction over a short last axis is ~5x slower. Recorded ops on Tensors (create_graph)."""
+    lead, n = x.shape[: x.ndim - len(axes)], math.prod(x.shape[x.ndim - len(axes) :])
+    column = np.full((n, 1), 1 / n, _raw(x).dtype)
+    return reshape(matmul(reshape(x, shape=lead + (n,)), column), shape=lead + (1,) * len(axes))
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, axes: tuple, eps: float) -> Any:
@@ -1098,12 +1103,9 @@ def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, axes: tuple, eps: f
 def _layer_norm_dx(g: Any, ans: Any, x: Any, w: Any, b: Any, axes: tuple, eps: float, residual: Any = None) -> Any:
     """``((d - mean(d)) - xhat * mean(d * xhat)) / std`` with ``d = g * w`` (means over ``axes``)."""
     xhat, rstd = residual if residual is not None else _ln_stats(x, axes, eps)
-    n = 1
-    for a in axes:
-        n *= xhat.shape[a]
     d = g * w
-    s1 = reduce_sum(d, axis=axes, keepdims=True) * (1 / n)
-    s2 = reduce_sum(d * xhat, axis=axes, keepdims=True) * (1 / n)
+    s1 = _trailing_mean(d, axes)
+    s2 = _trailing_mean(d * xhat, axes)
     if type(d) is _ndarray and type(xhat) is _ndarray:  # in place, the same operations
         d -= s1
         d -= xhat * s2
@@ -1152,7 +1154,7 @@ class _Attention:
             d = np.matmul(v, np.ascontiguousarray(_swap(g)))  # (a transposed second factor is ~2x slower)
             if keep is not None:
                 d *= _swap(keep)
-            d -= _sum(d * p, -2, keepdims=True)
+            d -= _key_sums(d * p)
             d *= p
             self.g, self.ds_t = g, d
         return self.ds_t
@@ -1160,6 +1162,11 @@ class _Attention:
 
 def _swap(x: Any) -> Any:
     return x.swapaxes(-1, -2)
+
+
+def _key_sums(s: np.ndarray) -> np.ndarray:
+    """Sums over the keys (axis -2, kept) as a product with a row of ones: ~4x faster than NumPy's reduction."""
+    return np.matmul(np.ones((1, s.shape[-2]), s.dtype), s)
 
 
 def _like(x: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
@@ -1179,7 +1186,7 @@ def _attention(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> An
     with np.errstate(invalid="ignore"):  # a query that may see no key: NaN (documented), no warning
         s -= _max(s, -2, keepdims=True) if s.size else 0  # softmax over the keys (none: zeros out, as PyTorch)
         np.exp(s, out=s)
-        s /= _sum(s, -2, keepdims=True)
+        s /= _key_sums(s)
     a = s if keep is None else s * _swap(keep)
     out = _like(q, np.broadcast_shapes(a.shape[:-2], v.shape[:-2]) + (length, v.shape[-1]), dtype)
     return np.matmul(_swap(a), v, out=out), _Attention(s, a)
