@@ -1171,15 +1171,16 @@ class _Attention:
     def __init__(self, p_t: np.ndarray, a_t: np.ndarray) -> None:
         self.p_t, self.a_t, self.g, self.ds_t = p_t, a_t, None, None
 
-    def scores_grad(self, g: np.ndarray, v: np.ndarray, keep: Any) -> np.ndarray:
-        """d loss / d scores, transposed: ``p * (dp - sum(dp * p))`` with ``dp = (g @ v^T) * keep``."""
+    def scores_grad(self, g: np.ndarray, out: np.ndarray, v: np.ndarray, keep: Any) -> np.ndarray:
+        """d loss / d scores, transposed: ``p * (dp - sum(dp * p))`` with ``dp = (g @ v^T) * keep``.
+        The sum over the keys is ``sum(g * out)`` over the output's last axis (as FlashAttention
+        computes it), ``v``'s width instead of the keys: no pass over the scores."""
         if self.g is not g:
-            p = self.p_t
             d = np.matmul(v, np.ascontiguousarray(_swap(g)))  # (a transposed second factor is ~2x slower)
             if keep is not None:
                 d *= _swap(keep)
-            d -= _key_sums(d * p)
-            d *= p
+            d -= np.expand_dims(np.matmul(g * out, np.ones(out.shape[-1], out.dtype)), -2)
+            d *= self.p_t
             self.g, self.ds_t = g, d
         return self.ds_t
 
@@ -1223,10 +1224,10 @@ def _attention_composed(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: flo
     return p, (p if keep is None else p * keep)
 
 
-def _attention_ds(g: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any) -> Any:
+def _attention_ds(g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any) -> Any:
     """The scores' gradient: transposed (..., S, L) from the residual, else (..., L, S) recorded."""
     if residual is not None and type(g) is _ndarray:
-        return residual.scores_grad(g, v, keep)
+        return residual.scores_grad(g, ans, v, keep)
     p, _ = _attention_composed(q, k, v, bias, keep, scale)
     dp = matmul(g, _swap_last(v))
     if keep is not None:
@@ -1249,7 +1250,7 @@ def _attention_product(a_t: np.ndarray, b: Any, like: Any, scale: float | None) 
 def _attention_dq(
     g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
 ) -> Any:
-    ds = _attention_ds(g, q, k, v, bias, keep, scale, residual)
+    ds = _attention_ds(g, ans, q, k, v, bias, keep, scale, residual)
     if residual is not None and type(g) is _ndarray:
         return _attention_product(_swap(ds), k, q, scale)
     return matmul(ds, k) * scale
@@ -1258,7 +1259,7 @@ def _attention_dq(
 def _attention_dk(
     g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
 ) -> Any:
-    ds = _attention_ds(g, q, k, v, bias, keep, scale, residual)
+    ds = _attention_ds(g, ans, q, k, v, bias, keep, scale, residual)
     if residual is not None and type(g) is _ndarray:
         return _attention_product(ds, q, k, scale)
     return matmul(_swap_last(ds), q) * scale
@@ -1276,7 +1277,7 @@ def _attention_dv(
 def _attention_dbias(
     g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
 ) -> Any:
-    ds = _attention_ds(g, q, k, v, bias, keep, scale, residual)
+    ds = _attention_ds(g, ans, q, k, v, bias, keep, scale, residual)
     return _swap(ds) if residual is not None and type(g) is _ndarray else ds  # (summed to bias's shape by the engine)
 
 
@@ -1288,7 +1289,7 @@ attention = Op(
     _attention_dv,
     _attention_dbias,
     None,  # keep: a constant mask
-    saves="inputs",
+    saves="inputs output",
     residual=True,
 )
 
