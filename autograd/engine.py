@@ -9,6 +9,7 @@ visited.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterator, Sequence
 from heapq import heapify, heappop, heappush
@@ -335,6 +336,11 @@ def _unbroadcast(g: Any, shape: tuple, op_name: str) -> Any:
     if extra < 0:
         raise RuntimeError(f"{op_name}: gradient of shape {g.shape} is smaller than its input's shape {shape}")
     axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    if axes and len(axes) == extra and type(g) is _ndarray and g.dtype.kind == "f" and g.flags.c_contiguous:
+        # only leading axes (a bias's gradient): a product with a row of ones, which BLAS computes
+        # ~3x faster than NumPy's sum down a tall array (and with smaller rounding errors)
+        rows = g.size // max(1, math.prod(shape))
+        return (np.ones(rows, g.dtype) @ g.reshape(rows, -1)).reshape(shape) if rows else np.zeros(shape, g.dtype)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     if g.shape != shape:
