@@ -868,3 +868,21 @@ def test_user_functions_pass_gradcheck_and_gradgradcheck():
     assert ag.gradcheck(SinCos.apply, (x,), mode="full")
     assert ag.gradgradcheck(lambda t: SinCos.apply(t)[1], (x,), mode="full")
     assert ag.gradcheck(lambda t, s: ScaleShift.apply(t, 3.0, s), (x, shift), mode="full")
+
+
+@pytest.mark.parametrize(
+    "big, small",
+    [((5, 4, 3), (3,)), ((6, 3), (6, 3)), ((2, 0, 3), (3,)), ((4, 2), ()), ((3, 2, 1), (2, 1)), ((3, 4), (1, 4))],
+)
+def test_gradients_summed_back_over_broadcast_axes(big, small):
+    """A bias's gradient (a sum over leading axes, computed as a product with a row of ones) and
+    the other broadcasts (size-1 axes) against NumPy's sums, empty batches included."""
+    rng = np.random.default_rng(0)
+    b = ag.Tensor(rng.standard_normal(small), requires_grad=True)
+    g = rng.standard_normal(big)
+    (ag.Tensor(np.zeros(big)) + b).backward(g)
+    extra = len(big) - len(small)
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(small) if n == 1 and big[extra + i] != 1)
+    expected = g.sum(axis=axes, keepdims=True).reshape(small)
+    assert b.grad.shape == small
+    np.testing.assert_allclose(b.grad.data, expected, rtol=1e-12, atol=1e-12)
