@@ -19,6 +19,7 @@ import numpy as np
 
 from . import ops
 from .functional import as_tensor, clamp, log_softmax, softmax, softplus, where
+from .grad_mode import is_grad_enabled
 from .recording import apply, apply1
 from .tensor import Tensor
 
@@ -70,7 +71,7 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
     if approximate == "none":
         return x * (apply1(ops.erf, x * (1 / math.sqrt(2))) + 1) * 0.5
     if approximate == "tanh":  # one primitive: the composite is nine passes over x forward (ops.gelu_tanh)
-        return apply(ops.gelu_tanh, (x,))
+        return apply(ops.gelu_tanh, (x,), {"derivative": x.requires_grad and is_grad_enabled()})
     raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
 
 

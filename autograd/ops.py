@@ -1031,20 +1031,24 @@ atan2 = Op(
 
 # gelu with the tanh approximation, 0.5 x (1 + tanh(c (x + a x^3))), PyTorch's approximate='tanh'.
 # A primitive for speed: composed, it is nine elementwise ops forward and about twice that backward,
-# each a pass over a transformer MLP's hidden activations (the largest arrays of its step); here
-# the forward is six in-place passes and keeps tanh(...) for the first-order rule.
+# each a pass over a transformer MLP's hidden activations (the largest arrays of its step). Here
+# the forward also computes the derivative when a gradient will be wanted (``derivative=True``,
+# the default; ``autograd.gelu`` passes False when nothing is recorded), while x is in the
+# cache (``_in_chunks``), and the first-order rule is one product. Under create_graph the rule is
+# recorded ops, the same operations in the same order, so both paths give the same numbers.
 _GELU_C, _GELU_A = math.sqrt(2 / math.pi), 0.044715
 
 
-def _gelu_tanh(x: Any) -> Any:
+def _gelu_tanh(x: Any, derivative: bool = True) -> Any:
     x = np.asarray(x)
-    y, t = np.empty_like(x), np.empty_like(x)
-    _in_chunks(_gelu_tanh_into, (x,), (y, t))
-    return y, t
+    y = np.empty_like(x)
+    d = np.empty_like(x) if derivative else None
+    _in_chunks(_gelu_tanh_into, (x,), (y, d) if derivative else (y,))
+    return y, d
 
 
-def _gelu_tanh_into(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> None:
-    np.multiply(x, x, out=t)
+def _gelu_tanh_into(x: np.ndarray, y: np.ndarray, d: np.ndarray | None = None) -> None:
+    t = np.multiply(x, x, out=np.empty_like(x))  # (an array even for 0-d x, for the in-place passes)
     t *= _GELU_A * _GELU_C
     t += _GELU_C
     t *= x  # c (x + a x^3)
@@ -1052,32 +1056,26 @@ def _gelu_tanh_into(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> None:
     np.add(t, 1, out=y)
     y *= x
     y *= 0.5
+    if d is not None:  # (1 - t^2) c (x + 3 a x^3) + t + 1, halved
+        np.multiply(t, t, out=d)
+        np.subtract(1, d, out=d)
+        s = np.multiply(x, x, out=np.empty_like(x))
+        s *= 3 * _GELU_A * _GELU_C
+        s += _GELU_C
+        s *= x
+        d *= s
+        d += t
+        d += 1
+        d *= 0.5
 
 
-def _gelu_tanh_vjp(g: Any, ans: Any, x: Any, residual: Any = None) -> Any:
+def _gelu_tanh_vjp(g: Any, ans: Any, x: Any, derivative: bool = True, residual: Any = None) -> Any:
     """``g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2))`` with ``t = tanh(c (x + a x^3))``."""
-    if residual is not None and type(g) is _ndarray and type(x) is _ndarray:  # first order, in place
-        d = np.empty_like(x, np.result_type(x, g))
-        _in_chunks(_gelu_tanh_vjp_into, (residual, x, g), (d,))
-        return d
-    # the same operations in the same order as in _gelu_tanh_vjp_into, so both paths give the same numbers
+    if residual is not None and type(g) is _ndarray:  # first order: the forward's derivative
+        return g * residual
     t = tanh((x * x * (_GELU_A * _GELU_C) + _GELU_C) * x)
     s = (x * x * (3 * _GELU_A * _GELU_C) + _GELU_C) * x
-    return ((1 - t * t) * s + t + 1) * g * 0.5
-
-
-def _gelu_tanh_vjp_into(t: np.ndarray, x: np.ndarray, g: np.ndarray, d: np.ndarray) -> None:
-    np.multiply(t, t, out=d)
-    np.subtract(1, d, out=d)
-    s = x * x
-    s *= 3 * _GELU_A * _GELU_C
-    s += _GELU_C
-    s *= x
-    d *= s
-    d += t
-    d += 1
-    d *= g
-    d *= 0.5
+    return ((1 - t * t) * s + t + 1) * 0.5 * g
 
 
 def _in_chunks(kernel: Any, inputs: tuple, outputs: tuple, chunk: int = 1 << 16) -> None:

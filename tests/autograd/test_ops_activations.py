@@ -132,3 +132,13 @@ def test_erf_is_accurate_to_an_ulp_against_the_standard_library():
     np.testing.assert_allclose(out32, ref32, rtol=3e-7, atol=1e-30)
     special = ag.erf(ag.Tensor(np.array([np.inf, -np.inf, np.nan]))).data
     assert special[0] == 1 and special[1] == -1 and np.isnan(special[2])
+
+
+def test_gelu_tanh_without_a_gradient_gives_the_same_values():
+    """Nothing recorded: the primitive skips the derivative it otherwise keeps for backward."""
+    x = ag.Tensor(np.linspace(-4, 4, 200_000).reshape(400, 500), requires_grad=True)
+    with_grad = ag.gelu(x, approximate="tanh")
+    with ag.no_grad():
+        plain = ag.gelu(x, approximate="tanh")
+    assert with_grad.grad_fn is not None and plain.grad_fn is None
+    np.testing.assert_array_equal(plain.data, with_grad.data)
