@@ -1048,34 +1048,30 @@ def _gelu_tanh(x: Any, derivative: bool = True) -> Any:
 
 
 def _gelu_tanh_into(x: np.ndarray, y: np.ndarray, d: np.ndarray | None = None) -> None:
-    t = np.multiply(x, x, out=np.empty_like(x))  # (an array even for 0-d x, for the in-place passes)
-    t *= _GELU_A * _GELU_C
-    t += _GELU_C
-    t *= x  # c (x + a x^3)
-    np.tanh(t, out=t)
-    np.add(t, 1, out=y)
-    y *= x
-    y *= 0.5
-    if d is not None:  # (1 - t^2) c (x + 3 a x^3) + t + 1, halved
-        np.multiply(t, t, out=d)
-        np.subtract(1, d, out=d)
-        s = np.multiply(x, x, out=np.empty_like(x))
-        s *= 3 * _GELU_A * _GELU_C
-        s += _GELU_C
-        s *= x
-        d *= s
-        d += t
+    x2 = np.multiply(x, x, out=np.empty_like(x))  # (an array even for 0-d x, for the in-place passes)
+    h = np.multiply(x2, _GELU_A * _GELU_C, out=np.empty_like(x))
+    h += _GELU_C
+    h *= x  # c (x + a x^3)
+    np.tanh(h, out=h)
+    h += 1
+    h *= 0.5  # h = (1 + tanh(...)) / 2
+    np.multiply(x, h, out=y)
+    if d is not None:  # h (1 + (1 - h) 2c (x + 3 a x^3)), as 1 - tanh^2 = 4 h (1 - h)
+        x2 *= 6 * _GELU_A * _GELU_C
+        x2 += 2 * _GELU_C
+        x2 *= x
+        np.subtract(1, h, out=d)
+        d *= x2
         d += 1
-        d *= 0.5
+        d *= h
 
 
 def _gelu_tanh_vjp(g: Any, ans: Any, x: Any, derivative: bool = True, residual: Any = None) -> Any:
-    """``g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2))`` with ``t = tanh(c (x + a x^3))``."""
+    """``g h (1 + (1 - h) 2c (x + 3 a x^3))`` with ``h = (1 + tanh(c (x + a x^3))) / 2``."""
     if residual is not None and type(g) is _ndarray:  # first order: the forward's derivative
         return g * residual
-    t = tanh((x * x * (_GELU_A * _GELU_C) + _GELU_C) * x)
-    s = (x * x * (3 * _GELU_A * _GELU_C) + _GELU_C) * x
-    return ((1 - t * t) * s + t + 1) * 0.5 * g
+    h = (tanh((x * x * (_GELU_A * _GELU_C) + _GELU_C) * x) + 1) * 0.5
+    return ((1 - h) * ((x * x * (6 * _GELU_A * _GELU_C) + 2 * _GELU_C) * x) + 1) * h * g
 
 
 def _in_chunks(kernel: Any, inputs: tuple, outputs: tuple, chunk: int = 1 << 16) -> None:
@@ -1204,7 +1200,7 @@ def _attention(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> An
     np.multiply(_swap(q), scale, out=q_t)
     s = np.matmul(k, q_t)  # the scores, transposed (..., S, L)
     if bias is not None:  # added in place, unless the bias brings batch dims of its own
-        b = _swap(bias)
+        b = _swap(bias) if bias.ndim > 2 else np.ascontiguousarray(_swap(bias))  # (a (L, S) mask: 2x faster)
         s = s + b if np.broadcast_shapes(s.shape, b.shape) != s.shape else operator.iadd(s, b)
     with np.errstate(invalid="ignore"):  # a query that may see no key: NaN (documented), no warning
         s -= _max(s, -2, keepdims=True) if s.size else 0  # softmax over the keys (none: zeros out, as PyTorch)
