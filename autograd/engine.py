@@ -336,11 +336,12 @@ def _unbroadcast(g: Any, shape: tuple, op_name: str) -> Any:
     if extra < 0:
         raise RuntimeError(f"{op_name}: gradient of shape {g.shape} is smaller than its input's shape {shape}")
     axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
-    if axes and len(axes) == extra and type(g) is _ndarray and g.dtype.kind == "f" and g.flags.c_contiguous:
+    if axes and len(axes) == extra and g.size and g.dtype.kind == "f":
         # only leading axes (a bias's gradient): a product with a row of ones, which BLAS computes
-        # ~3x faster than NumPy's sum down a tall array (and with smaller rounding errors)
+        # ~3x faster than NumPy's sum down a tall array (and with smaller rounding errors); the
+        # same operations on Tensors under create_graph
         rows = g.size // max(1, math.prod(shape))
-        return (np.ones(rows, g.dtype) @ g.reshape(rows, -1)).reshape(shape) if rows else np.zeros(shape, g.dtype)
+        return ops.matmul(np.ones(rows, g.dtype), g.reshape(rows, -1)).reshape(shape)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     if g.shape != shape:
