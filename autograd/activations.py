@@ -71,7 +71,8 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
     if approximate == "none":
         return x * (apply1(ops.erf, x * (1 / math.sqrt(2))) + 1) * 0.5
     if approximate == "tanh":  # one primitive: the composite is nine passes over x forward (ops.gelu_tanh)
-        return apply(ops.gelu_tanh, (x,), {"derivative": x.requires_grad and is_grad_enabled()})
+        recorded = x.requires_grad and is_grad_enabled()  # (else the forward skips the derivative it keeps)
+        return apply(ops.gelu_tanh, (x,), None if recorded else {"derivative": False})
     raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
 
 

@@ -209,6 +209,8 @@ class Graph:
         if p is not None:
             return self._leaf(id(p), p).id
         v = self.constant(node, i)
+        if v is None:  # an optional input left out (attention without a mask): nothing to draw
+            return None
         if isinstance(v, Tensor):
             if not self.full and self.scalar_like(v):
                 return None

@@ -450,6 +450,8 @@ class BackwardSteps:
                 names.append(self.name_of(p, roles[i]))
             else:
                 v = node.inputs[i]  # a constant: a number by its value, a tensor by its name
+                if v is None:  # an optional input left out (attention without a mask)
+                    continue
                 number = np.size(_arr(v)) == 1 and not (isinstance(v, Tensor) and v.name)
                 names.append(style.short(_arr(v), 10) if number else self.name_of(v, roles[i]))
         frame.inputs_text = ", ".join(names)

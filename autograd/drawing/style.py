@@ -419,7 +419,7 @@ class Painter:
             args, folded = [], False
             for i, p in enumerate(n.parents):
                 v = self.g.constant(n, i) if p is None else None
-                if p is None and v is not MISSING and self.g.scalar_like(v):
+                if p is None and v is not MISSING and v is not None and self.g.scalar_like(v):
                     args.append(short(value_of(v), 10))
                     folded = True
                 else:
