@@ -714,3 +714,11 @@ def test_an_unrolled_cell_reads_left_to_right_a_shared_activation_does_not(rng):
     x = ag.Tensor(rng.standard_normal((1, 3)).astype(np.float32))
     y = act(lin[2](act(lin[1](act(lin[0](act(x)))))))  # one ReLU module called 4 times: still top to bottom
     assert 'rankdir="TB"' in to_dot(y.sum(), detail="compact")
+
+
+@pytest.mark.parametrize("detail", ["compact", "full"])
+def test_optional_inputs_not_given_are_not_drawn(detail):
+    """``attention`` without a mask or dropout gets None for them: no 'None' boxes, no 'attention(_, None)'."""
+    q = ag.Tensor(np.ones((2, 3, 4)), requires_grad=True)
+    dot = to_dot(ag.attention(q, q, q, scale=0.5).sum(), detail=detail)
+    assert "attention" in dot and "None" not in dot
