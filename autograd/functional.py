@@ -232,14 +232,18 @@ def softmax(x: Any, dim: int = -1) -> Tensor:
     return apply(ops.softmax, (x,), {"axis": _axis(x.ndim, dim, "softmax", x.shape)})
 
 
-def attention(query: Any, key: Any, value: Any, bias: Any = None, *, scale: float, dropout_mask: Any = None) -> Tensor:
+def attention(
+    query: Any, key: Any, value: Any, bias: Any = None, *, scale: float, dropout_mask: Any = None, causal: bool = False
+) -> Tensor:
     """``softmax(query @ key^T * scale + bias) * dropout_mask @ value`` over the last two dims, one primitive.
 
     ``query`` (..., L, E), ``key`` (..., S, E), ``value`` (..., S, Ev), leading dims broadcasting;
     ``bias`` (an additive mask: 0 / -inf, or a float Tensor, which gets a gradient) and
     ``dropout_mask`` (a constant array of multipliers: dropout's scaled keep mask) broadcast to
-    (..., L, S). The engine behind ``nn.functional.scaled_dot_product_attention``, which checks
-    the arguments and builds the masks; see ``ops.attention`` for why it is one primitive.
+    (..., L, S). ``causal=True`` (without a bias): query i sees keys 0..i, and the scores the mask
+    would hide in the first half of the queries are not computed. The engine behind
+    ``nn.functional.scaled_dot_product_attention``, which checks the arguments and builds the masks;
+    see ``ops.attention`` for why it is one primitive.
 
     >>> q = Tensor([[1.0, 0.0], [0.0, 1.0]])
     >>> attention(q, q, q, scale=1.0).shape
@@ -251,7 +255,10 @@ def attention(query: Any, key: Any, value: Any, bias: Any = None, *, scale: floa
         if dropout_mask is None
         else np.asarray(dropout_mask._data if isinstance(dropout_mask, Tensor) else dropout_mask)
     )
-    return apply(ops.attention, (q, k, v, bias, mask), {"scale": float(scale)})
+    if causal and bias is not None:
+        raise ValueError("attention: give a bias or causal=True, not both")
+    params = {"scale": float(scale), "causal": True} if causal else {"scale": float(scale)}
+    return apply(ops.attention, (q, k, v, bias, mask), params)
 
 
 def log_softmax(x: Any, dim: int = -1) -> Tensor:

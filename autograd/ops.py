@@ -13,6 +13,7 @@ composed from these.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import operator
@@ -1152,34 +1153,43 @@ layer_norm = Op(
 
 
 # Scaled dot-product attention, softmax(q @ k^T * scale + bias) * keep @ v over the last two dims
-# (``keep``: dropout's scaled mask, or None; ``bias``: an additive mask, or None). Composed of the
-# ops above it works, and that is how its rules run under create_graph; as one primitive it takes
-# about half the time, the largest part of a transformer's step: the scores are laid out
-# (key, query), because NumPy reduces over the axis before the last ~3x faster than over a short
-# last axis, and softmax reduces twice; the scores' gradient, which the query, key and bias rules
-# share, is computed once (``_Attention.scores_grad``); outputs and gradients are laid out like the
-# query, key and value (often views of one packed projection), so the reshapes after them copy nothing.
+# (``keep``: dropout's scaled mask, or None; ``bias``: an additive mask, or None; ``causal``: query i
+# sees keys 0..i, the mask built here). Composed of the ops above it works, and that is how its
+# rules run under create_graph; as one primitive it takes about half the time, the largest part
+# of a transformer's step. The first-order path makes few passes over the scores (L x S per head,
+# the largest arrays of the step): they are laid out (key, query), because NumPy reduces over the
+# axis before the last ~3x faster than over a short last axis; a causal op computes them in two
+# blocks of queries, the first half of the queries against the first half of the keys only (a
+# quarter of the scores, all masked, is never computed); the scores' gradient, which the query, key
+# and bias rules share, is computed once (``_Attention.scores_grads``). Outputs and gradients are
+# laid out like the query, key and value (often views of one packed projection), so the reshapes
+# after them copy nothing.
 class _Attention:
-    """What the forward keeps for the first-order rules: the softmax weights and the weights after
-    dropout, both transposed (..., S, L), and the scores' gradient of the last output gradient."""
+    """What the forward keeps for the first-order rules: per block of queries ``(rows, keys, p, a)``:
+    the block's query rows and key count, its softmax weights and the weights after dropout, both
+    transposed (..., keys, rows); and the scores' gradients of the last output gradient."""
 
-    __slots__ = ("p_t", "a_t", "g", "ds_t")
+    __slots__ = ("blocks", "g", "ds")
 
-    def __init__(self, p_t: np.ndarray, a_t: np.ndarray) -> None:
-        self.p_t, self.a_t, self.g, self.ds_t = p_t, a_t, None, None
+    def __init__(self, blocks: list) -> None:
+        self.blocks, self.g, self.ds = blocks, None, None
 
-    def scores_grad(self, g: np.ndarray, out: np.ndarray, v: np.ndarray, keep: Any) -> np.ndarray:
-        """d loss / d scores, transposed: ``p * (dp - sum(dp * p))`` with ``dp = (g @ v^T) * keep``.
-        The sum over the keys is ``sum(g * out)`` over the output's last axis (as FlashAttention
-        computes it), ``v``'s width instead of the keys: no pass over the scores."""
+    def scores_grads(self, g: np.ndarray, out: np.ndarray, v: np.ndarray, keep: Any) -> list:
+        """Per block, d loss / d scores, transposed: ``p * (dp - sum(dp * p))`` with
+        ``dp = (g @ v^T) * keep``. The sum over the keys is ``sum(g * out)`` over the output's last
+        axis (as FlashAttention computes it), ``v``'s width instead of the keys."""
         if self.g is not g:
-            d = np.matmul(v, np.ascontiguousarray(_swap(g)))  # (a transposed second factor is ~2x slower)
-            if keep is not None:
-                d *= _swap(keep)
-            d -= np.expand_dims(np.matmul(g * out, np.ones(out.shape[-1], out.dtype)), -2)
-            d *= self.p_t
-            self.g, self.ds_t = g, d
-        return self.ds_t
+            self.ds = []
+            for rows, keys, p, _ in self.blocks:
+                gb = g[..., rows, :]
+                d = np.matmul(v[..., :keys, :], np.ascontiguousarray(_swap(gb)))  # (a transposed factor: 2x slower)
+                if keep is not None:
+                    d *= _swap(keep[..., rows, :keys])
+                d -= np.expand_dims(np.matmul(gb * out[..., rows, :], np.ones(out.shape[-1], out.dtype)), -2)
+                d *= p
+                self.ds.append(d)
+            self.g = g
+        return self.ds
 
 
 def _swap(x: Any) -> Any:
@@ -1196,86 +1206,116 @@ def _like(x: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
     return np.empty_like(x, dtype) if x.shape == shape else np.empty(shape, dtype)
 
 
-def _attention(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> Any:
-    length, depth = q.shape[-2:]
+@functools.lru_cache(maxsize=32)
+def _causal_bias_t(start: int, stop: int, keys: int, dtype: Any) -> np.ndarray:
+    """The causal mask of queries start..stop-1 against keys 0..keys-1, transposed (keys, queries):
+    -inf where the key comes after the query (read-only, cached)."""
+    bias = np.where(np.arange(keys)[:, None] > np.arange(start, stop)[None, :], -np.inf, 0.0).astype(dtype)
+    bias.flags.writeable = False
+    return bias
+
+
+def _query_blocks(length: int, source: int, causal: bool) -> list:
+    """``(query rows, number of keys)`` per block: one block, or two for a causal op (top-left aligned,
+    as PyTorch's is_causal: the first half of the queries sees at most the first half of the keys)."""
+    if not causal or length < 2:
+        return [(slice(0, length), source)]
+    half = (length + 1) // 2
+    return [(slice(0, half), min(half, source)), (slice(half, length), min(length, source))]
+
+
+def _attention(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, causal: bool = False) -> Any:
+    (length, depth), source = q.shape[-2:], k.shape[-2]
     dtype = np.result_type(q, k, v)
-    q_t = np.empty(q.shape[:-2] + (depth, length), dtype)
-    np.multiply(_swap(q), scale, out=q_t)
-    s = np.matmul(k, q_t)  # the scores, transposed (..., S, L)
-    if bias is not None:  # added in place, unless the bias brings batch dims of its own
-        b = _swap(bias) if bias.ndim > 2 else np.ascontiguousarray(_swap(bias))  # (a (L, S) mask: 2x faster)
-        s = s + b if np.broadcast_shapes(s.shape, b.shape) != s.shape else operator.iadd(s, b)
-    with np.errstate(invalid="ignore"):  # a query that may see no key: NaN (documented), no warning
-        s -= _max(s, -2, keepdims=True) if s.size else 0  # softmax over the keys (none: zeros out, as PyTorch)
-        np.exp(s, out=s)
-        s /= _key_sums(s)
-    a = s if keep is None else s * _swap(keep)
-    out = _like(q, np.broadcast_shapes(a.shape[:-2], v.shape[:-2]) + (length, v.shape[-1]), dtype)
-    return np.matmul(_swap(a), v, out=out), _Attention(s, a)
+    batch = np.broadcast_shapes(*(x.shape[:-2] for x in (q, k, v, bias, keep) if x is not None))
+    out = _like(q, batch + (length, v.shape[-1]), dtype)
+    blocks = []
+    for rows, keys in _query_blocks(length, source, causal):
+        qb = q[..., rows, :]
+        q_t = np.empty(qb.shape[:-2] + (depth, qb.shape[-2]), dtype)
+        np.multiply(_swap(qb), scale, out=q_t)
+        s = np.matmul(k[..., :keys, :], q_t)  # the scores, transposed (..., keys, rows)
+        b = _causal_bias_t(rows.start, rows.stop, keys, dtype) if causal else None if bias is None else _swap(bias)
+        if b is not None:  # added in place, unless the bias brings batch dims of its own
+            b = b if b.ndim > 2 else np.ascontiguousarray(b)  # (a contiguous (S, L) mask: 2x faster)
+            s = s + b if np.broadcast_shapes(s.shape, b.shape) != s.shape else operator.iadd(s, b)
+        with np.errstate(invalid="ignore"):  # a query that may see no key: NaN (documented), no warning
+            s -= _max(s, -2, keepdims=True) if s.size else 0  # softmax over the keys (none: zeros out, as PyTorch)
+            np.exp(s, out=s)
+            s /= _key_sums(s)
+        a = s if keep is None else s * _swap(keep[..., rows, :keys])
+        np.matmul(_swap(a), v[..., :keys, :], out=out[..., rows, :])
+        blocks.append((rows, keys, s, a))
+    return out, _Attention(blocks)
 
 
-def _attention_composed(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float) -> tuple:
+def _attention_composed(q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, causal: bool) -> tuple:
     """The weights and the scores' gradient machinery as recorded ops (the rules under create_graph)."""
     s = matmul(q, _swap_last(k)) * scale
+    if causal:
+        bias = _swap(_causal_bias_t(0, q.shape[-2], k.shape[-2], _raw(s).dtype))
     p = softmax(s if bias is None else s + bias, axis=-1)
     return p, (p if keep is None else p * keep)
 
 
-def _attention_ds(g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any) -> Any:
-    """The scores' gradient: transposed (..., S, L) from the residual, else (..., L, S) recorded."""
-    if residual is not None and type(g) is _ndarray:
-        return residual.scores_grad(g, ans, v, keep)
-    p, _ = _attention_composed(q, k, v, bias, keep, scale)
+def _attention_ds(g: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, causal: bool) -> Any:
+    """The scores' gradient as recorded ops (..., L, S)."""
+    p, _ = _attention_composed(q, k, v, bias, keep, scale, causal)
     dp = matmul(g, _swap_last(v))
     if keep is not None:
         dp = dp * keep
     return p * (dp - reduce_sum(dp * p, axis=(-1,), keepdims=True))
 
 
-def _attention_product(a_t: np.ndarray, b: Any, like: Any, scale: float | None) -> np.ndarray:
-    """``a_t @ b`` (times ``scale``), laid out like the input ``like``."""
-    out = np.matmul(
-        a_t,
-        b,
-        out=_like(like, np.broadcast_shapes(a_t.shape[:-2], b.shape[:-2]) + (a_t.shape[-2], b.shape[-1]), a_t.dtype),
-    )
+def _by_blocks(residual: _Attention, factors: list, b: Any, like: Any, rows_out: bool, scale: float | None) -> Any:
+    """The sum over blocks of ``factor @ b-block`` (times ``scale``), laid out like the input ``like``:
+    into the block's query rows (``rows_out``: dq), or into its first keys, summed (dk, dv)."""
+    blocks = residual.blocks
+    shape = np.broadcast_shapes(factors[0].shape[:-2], b.shape[:-2]) + like.shape[-2:]
+    out = _like(like, shape, factors[0].dtype)
+    if not rows_out and blocks[-1][1] != like.shape[-2]:
+        out[...] = 0  # (keys no query sees: no gradient)
+    for i, ((rows, keys, _, _), f) in enumerate(reversed(list(zip(blocks, factors)))):
+        b_part = b[..., rows, :] if not rows_out else b[..., :keys, :]
+        if rows_out:
+            np.matmul(f, b_part, out=out[..., rows, :])
+        elif i == 0 and keys == like.shape[-2]:
+            np.matmul(f, b_part, out=out)
+        else:
+            out[..., :keys, :] += np.matmul(f, b_part)
     if scale is not None:
         out *= scale
     return out
 
 
-def _attention_dq(
-    g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
-) -> Any:
-    ds = _attention_ds(g, ans, q, k, v, bias, keep, scale, residual)
+def _attention_dq(g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float,
+                  causal: bool = False, residual: Any = None) -> Any:  # fmt: skip
     if residual is not None and type(g) is _ndarray:
-        return _attention_product(_swap(ds), k, q, scale)
-    return matmul(ds, k) * scale
+        ds = residual.scores_grads(g, ans, v, keep)
+        return _by_blocks(residual, [_swap(d) for d in ds], k, q, True, scale)
+    return matmul(_attention_ds(g, q, k, v, bias, keep, scale, causal), k) * scale
 
 
-def _attention_dk(
-    g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
-) -> Any:
-    ds = _attention_ds(g, ans, q, k, v, bias, keep, scale, residual)
+def _attention_dk(g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float,
+                  causal: bool = False, residual: Any = None) -> Any:  # fmt: skip
     if residual is not None and type(g) is _ndarray:
-        return _attention_product(ds, q, k, scale)
-    return matmul(_swap_last(ds), q) * scale
+        return _by_blocks(residual, residual.scores_grads(g, ans, v, keep), q, k, False, scale)
+    return matmul(_swap_last(_attention_ds(g, q, k, v, bias, keep, scale, causal)), q) * scale
 
 
-def _attention_dv(
-    g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
-) -> Any:
+def _attention_dv(g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float,
+                  causal: bool = False, residual: Any = None) -> Any:  # fmt: skip
     if residual is not None and type(g) is _ndarray:
-        return _attention_product(residual.a_t, g, v, None)
-    _, a = _attention_composed(q, k, v, bias, keep, scale)
+        return _by_blocks(residual, [a for _, _, _, a in residual.blocks], g, v, False, None)
+    _, a = _attention_composed(q, k, v, bias, keep, scale, causal)
     return matmul(_swap_last(a), g)
 
 
-def _attention_dbias(
-    g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float, residual: Any = None
-) -> Any:
-    ds = _attention_ds(g, ans, q, k, v, bias, keep, scale, residual)
-    return _swap(ds) if residual is not None and type(g) is _ndarray else ds  # (summed to bias's shape by the engine)
+def _attention_dbias(g: Any, ans: Any, q: Any, k: Any, v: Any, bias: Any, keep: Any, scale: float,
+                     causal: bool = False, residual: Any = None) -> Any:  # fmt: skip
+    if residual is not None and type(g) is _ndarray:  # (one block: a causal op has no bias input)
+        return _swap(residual.scores_grads(g, ans, v, keep)[0])  # (summed to bias's shape by the engine)
+    return _attention_ds(g, q, k, v, bias, keep, scale, causal)
 
 
 attention = Op(

@@ -161,11 +161,16 @@ class MultiheadAttention(Module):
             ws = ag.split(w, e)
             bs = (None, None, None) if b is None else ag.split(b, e)
             q, k, v = (self._heads(ag.linear(x, wi, bi), time_major) for x, wi, bi in zip((query, key, value), ws, bs))
-        bias = _attention_mask(attn_mask, key_padding_mask, is_causal, n, heads, length, source, q.dtype)
+        causal = is_causal and attn_mask is None and key_padding_mask is None  # (the op builds that mask)
+        bias = (
+            None
+            if causal
+            else _attention_mask(attn_mask, key_padding_mask, is_causal, n, heads, length, source, q.dtype)
+        )
         scale = 1.0 / math.sqrt(self.head_dim)
         drop = self.training and self.dropout > 0.0
         keep = F._dropout_mask(q, k, v, bias, self.dropout, q.dtype) if drop else None
-        out = ag.attention(q, k, v, bias, scale=scale, dropout_mask=keep)  # (N, H, L, head_dim)
+        out = ag.attention(q, k, v, bias, scale=scale, dropout_mask=keep, causal=causal)  # (N, H, L, head_dim)
         out = ag.reshape(ag.permute(out, (2, 0, 1, 3) if time_major else (0, 2, 1, 3)), query.shape)
         out = self.out_proj(out)
         if unbatched:
@@ -173,6 +178,8 @@ class MultiheadAttention(Module):
         if not need_weights:
             return out, None
         scores = ag.matmul(q * scale, ag.transpose(k, -2, -1))  # (N, H, L, S), again, for the weights
+        if causal:
+            bias = _causal_bias(length, source, np.dtype(scores.dtype))
         weights = ag.softmax(scores if bias is None else scores + bias, -1)
         weights = weights if keep is None else weights * keep  # as PyTorch: the weights used, after dropout
         if average_attn_weights:

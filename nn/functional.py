@@ -438,11 +438,9 @@ def scaled_dot_product_attention(
         raise ValueError(f"scaled_dot_product_attention: dropout_p must be between 0 and 1, got {dropout_p}")
     factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     dtype = np.result_type(q.dtype, k.dtype)
-    bias = _causal_bias(q.shape[-2], k.shape[-2], dtype) if is_causal else None
-    if attn_mask is not None:
-        bias = _float_mask(attn_mask, dtype, True, "scaled_dot_product_attention")
+    bias = _float_mask(attn_mask, dtype, True, "scaled_dot_product_attention")
     keep = _dropout_mask(q, k, v, bias, dropout_p, dtype) if dropout_p > 0.0 else None
-    return ag.attention(q, k, v, bias, scale=factor, dropout_mask=keep)
+    return ag.attention(q, k, v, bias, scale=factor, dropout_mask=keep, causal=is_causal)
 
 
 def _dropout_mask(q: Tensor, k: Tensor, v: Tensor, bias: Any, p: float, dtype: Any) -> np.ndarray:

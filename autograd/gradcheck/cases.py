@@ -332,23 +332,32 @@ CASES: dict[str, Callable[[np.random.Generator], list[Case]]] = {
         )
         for xs, ws, axes in (((3, 4), (4,), (1,)), ((2, 3, 4), (3, 4), (1, 2)))
     ],
-    "attention": lambda rng: [
-        (
-            label,
-            _prim(ops.attention, scale=0.5),
+    "attention": lambda rng: (
+        [
             (
-                _t(rng.standard_normal((2, 3, 4))),
-                _t(rng.standard_normal((2, 5, 4))),
-                _t(rng.standard_normal((2, 5, 3))),
-                bias(rng) if bias else None,
-                (rng.random((3, 5)) > 0.3) / 0.7 if keep else None,
-            ),
-        )
-        for label, bias, keep in (
-            ("q (2, 3, 4), k (2, 5, 4), v (2, 5, 3)", None, False),
-            ("a learned bias (3, 5), dropout", lambda rng: _t(rng.standard_normal((3, 5))), True),
-        )
-    ],
+                label,
+                _prim(ops.attention, scale=0.5),
+                (
+                    _t(rng.standard_normal((2, 3, 4))),
+                    _t(rng.standard_normal((2, 5, 4))),
+                    _t(rng.standard_normal((2, 5, 3))),
+                    bias(rng) if bias else None,
+                    (rng.random((3, 5)) > 0.3) / 0.7 if keep else None,
+                ),
+            )
+            for label, bias, keep in (
+                ("q (2, 3, 4), k (2, 5, 4), v (2, 5, 3)", None, False),
+                ("a learned bias (3, 5), dropout", lambda rng: _t(rng.standard_normal((3, 5))), True),
+            )
+        ]
+        + [
+            (
+                "causal, q (2, 5, 3), k and v (2, 4, 3)",
+                _prim(ops.attention, scale=0.5, causal=True),
+                (*(_t(rng.standard_normal(s)) for s in ((2, 5, 3), (2, 4, 3), (2, 4, 3))), None, None),
+            )
+        ]
+    ),
     "vector_norm": lambda rng: [
         (f"ord {o}, axis {a}", _prim(ops.vector_norm, ord=o, axis=a, keepdims=k), (_t(_away(rng, (3, 4))),))
         for o, a, k in ((2.0, None, False), (2.0, (1,), True), (3.0, (0,), False), (1.5, (0, 1), False))

@@ -87,3 +87,38 @@ def test_no_keys_give_zeros_and_no_queries_nothing_as_pytorch():
     out.sum().backward()
     assert q.grad.shape == q.shape and not q.grad.data.any()
     assert ag.attention(Tensor(np.ones((2, 0, 4))), q, q, scale=0.5).shape == (2, 0, 4)
+
+
+@pytest.mark.parametrize("length, source", [(6, 6), (7, 7), (4, 6), (6, 4), (1, 3)])
+@pytest.mark.parametrize("dropout", [False, True])
+def test_causal_equals_the_explicit_mask(rng, length, source, dropout):
+    """``causal=True`` computes the first half of the queries against the first keys only: the same
+    outputs and gradients as the full scores with PyTorch's top-left causal mask added."""
+    arrays = [rng.standard_normal((2, 3, n, 4)) for n in (length, source, source)]
+    mask = np.triu(np.full((length, source), -np.inf), 1)
+    keep = (rng.random((2, 3, length, source)) > 0.25) / 0.75 if dropout else None
+    results = []
+    for kwargs in ({"causal": True}, {"bias": mask}):
+        leaves = [Tensor(a, requires_grad=True) for a in arrays]
+        out = ag.attention(*leaves, scale=0.5, dropout_mask=keep, **kwargs)
+        out.backward(np.cos(np.arange(out.size)).reshape(out.shape))
+        results.append([out.data] + [t.grad.data for t in leaves])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_causal_gradients_without_pytorch(rng):
+    leaves = tuple(Tensor(rng.standard_normal((2, 5, 3)), requires_grad=True) for _ in range(3))
+    keep = (rng.random((2, 5, 5)) > 0.3) / 0.7
+
+    def f(q, k, v):
+        return ag.attention(q, k, v, scale=0.7, dropout_mask=keep, causal=True)
+
+    assert ag.gradcheck(f, leaves)
+    assert ag.gradgradcheck(f, leaves)
+
+
+def test_causal_and_a_bias_together_are_refused():
+    q = Tensor(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="bias or causal"):
+        ag.attention(q, q, q, np.zeros((3, 3)), scale=1.0, causal=True)
