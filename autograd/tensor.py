@@ -6,6 +6,7 @@ operators and methods of :class:`Tensor` are thin sugar over it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -74,7 +75,19 @@ class Tensor(graph.Recorded):
 
     @property
     def grad(self) -> Tensor | None:
-        """Accumulated gradient (leaves, or tensors that called ``retain_grad``)."""
+        """Accumulated gradient (leaves, or tensors that called ``retain_grad``).
+
+        Reading it on a result of an op that doesn't retain its gradient warns, as PyTorch does:
+        backward never fills it, so ``None`` there is not "no gradient".
+        """
+        if self._grad is None and self._node is not None and self._node.retained is None:
+            warnings.warn(
+                "The .grad of a tensor that is not a leaf (it was computed by an op) is not kept by backward, "
+                "so it is None. Call .retain_grad() on it before backward to keep it, or read the gradient of "
+                "a leaf (an input or parameter with requires_grad=True) instead.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter

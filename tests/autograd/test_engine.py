@@ -7,6 +7,7 @@ import gc
 import math
 import sys
 import tracemalloc
+import warnings
 import weakref
 
 import numpy as np
@@ -124,7 +125,14 @@ class TestNonLeafGradients:
         x = leaf(1.0, 2.0)
         y = x * 3
         (y * y).sum().backward()
-        assert y.grad is None and not y.is_leaf and x.is_leaf
+        with pytest.warns(UserWarning, match="not a leaf.*retain_grad"):  # (PyTorch warns too)
+            assert y.grad is None
+        assert not y.is_leaf and x.is_leaf
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert x.grad is not None  # a leaf: no warning
+            y.retain_grad()
+            assert y.grad is None  # retained, before a backward: None, no warning
 
     def test_retain_grad_keeps_and_accumulates(self):
         x = leaf(1.0, 2.0)

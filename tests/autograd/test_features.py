@@ -102,7 +102,8 @@ def test_small_intermediate_keeps_its_output_gradient(n):
     np.testing.assert_allclose(h.grad_fn.grad, 2 * hd, rtol=1e-12)
     np.testing.assert_allclose(x.grad.numpy(), 2 * hd * (1 - hd**2), rtol=1e-12)
     assert float(loss.grad_fn.grad) == 1.0  # the root's gradient is the seed
-    assert h.grad is None  # a non-leaf Tensor's own .grad stays None (as PyTorch) without retain_grad
+    with pytest.warns(UserWarning, match="not a leaf"):
+        assert h.grad is None  # a non-leaf Tensor's own .grad stays None (as PyTorch) without retain_grad
 
 
 def test_kept_gradient_matches_finite_differences():
