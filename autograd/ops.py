@@ -1273,16 +1273,16 @@ def _by_blocks(residual: _Attention, factors: list, b: Any, like: Any, rows_out:
     blocks = residual.blocks
     shape = np.broadcast_shapes(factors[0].shape[:-2], b.shape[:-2]) + like.shape[-2:]
     out = _like(like, shape, factors[0].dtype)
-    if not rows_out and blocks[-1][1] != like.shape[-2]:
+    every_key = blocks[-1][1] == like.shape[-2]  # the last block's queries see every key
+    if not rows_out and not every_key:
         out[...] = 0  # (keys no query sees: no gradient)
     for i, ((rows, keys, _, _), f) in enumerate(reversed(list(zip(blocks, factors)))):
-        b_part = b[..., rows, :] if not rows_out else b[..., :keys, :]
         if rows_out:
-            np.matmul(f, b_part, out=out[..., rows, :])
-        elif i == 0 and keys == like.shape[-2]:
-            np.matmul(f, b_part, out=out)
+            np.matmul(f, b[..., :keys, :], out=out[..., rows, :])
+        elif i == 0 and every_key:
+            np.matmul(f, b[..., rows, :], out=out)
         else:
-            out[..., :keys, :] += np.matmul(f, b_part)
+            out[..., :keys, :] += np.matmul(f, b[..., rows, :])
     if scale is not None:
         out *= scale
     return out
@@ -1450,7 +1450,7 @@ def _gru_gates_da(g: Any, ans: Any, a: Any, gi_n: Any, h: Any, residual: Any = N
         dr *= dn  # (1 - r) r a_n dn
         dn *= r
         return np.concatenate((dr, dz, dn), axis=-1, out=_new(a.shape, a.dtype))
-    # the same operations in the same order as in _gelu_tanh_vjp_into, so both paths give the same numbers
+    # the same operations in the same order as above, so both paths give the same numbers
     r, z, n, a_n = _gru_gates_recomputed(a, gi_n, h)
     dn = (1 - n * n) * (1 - z) * g
     pieces = ((1 - r) * r * a_n * dn, (1 - z) * z * g * (h - n), dn * r)
