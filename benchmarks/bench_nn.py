@@ -234,7 +234,7 @@ def _verdict(workload: str, res: dict) -> None:
             print(f"  graphgrad: {ratios}")
             print(
                 f"  graphgrad / {reference}, process by process (neighbours in time): {rounds}; median "
-                f"{ratio:.2f} -> within {factor}x: {verdict}"
+                f"{ratio:.3f} -> within {factor}x: {verdict}"
             )
         if workload == "lenet" and "numpy-by-hand" in ms:
             faster = ms["graphgrad"] < ms["numpy-by-hand"]

@@ -198,7 +198,7 @@ def main() -> None:
         ratio = statistics.median(per_round)
         rounds_text = " ".join(f"{r:.2f}" for r in per_round)
         verdict = "met" if ratio <= FACTOR else "NOT met"
-        print(f"  graphgrad / pytorch, process by process: {rounds_text}; median {ratio:.2f} -> within {FACTOR}x: "
+        print(f"  graphgrad / pytorch, process by process: {rounds_text}; median {ratio:.3f} -> within {FACTOR}x: "
               f"{verdict}")  # fmt: skip
     print_pairs(res, "paired", "pytorch", FACTOR)
     for key in ("loss0", "loss1"):

@@ -28,3 +28,17 @@ def test_every_column_computes_the_same_losses(workload):
 def test_the_paired_column_reports_both_times_and_their_ratio():
     r = bench_nn.WORKLOADS["mlp"]["paired"](2)
     assert r["ms"] > 0 and r["reference_ms"] > 0 and r["ratio"] > 0
+
+
+def test_every_rung_of_the_mlp_overhead_ladder_computes_the_same_losses():
+    """``mlp_overhead.py``'s hybrid steps (backward by hand, forward and optimizer by graphgrad or by
+    hand) train exactly as the hand-written step does: same loss before and after each of 3 updates."""
+    mlp_overhead = pytest.importorskip("mlp_overhead")
+    losses = {}
+    for name, make_step in mlp_overhead.RUNGS.items():
+        step = make_step()
+        losses[name] = [step() for _ in range(4)]
+    reference = losses["numpy-by-hand"]
+    assert reference[-1] < reference[0]  # it learns
+    for name, values in losses.items():
+        assert values == pytest.approx(reference, rel=1e-5), name

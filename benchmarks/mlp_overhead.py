@@ -1,0 +1,136 @@
+"""Where the MLP step's time over the hand-written NumPy step goes: a ladder of hybrid steps.
+
+    python benchmarks/mlp_overhead.py            # 3 processes per rung, alternating
+    python benchmarks/mlp_overhead.py --quick    # one process per rung
+
+The workload is ``bench_nn.py``'s MLP (784-256-128-10 ReLU, batch 128, float32, SGD). Every rung
+is timed *paired* against the numpy-by-hand step (``common.time_pairs``: blocks of 10 steps
+alternating in one process, median ratio of neighbouring blocks), so the ratios of one run are
+comparable although this VM's speed drifts. Rungs, from the hand step to graphgrad's:
+
+1. ``numpy-by-hand``: the reference against itself (the noise floor, ~1.00).
+2. ``hand + graphgrad optimizer``: forward and backward by hand on the model's own arrays; the
+   gradients handed to graphgrad's ``zero_grad``/``SGD.step`` (what the optimizer costs).
+3. ``graphgrad forward + hand backward``: the forward through the ``nn`` modules, recorded as
+   in training; loss and gradients by hand from the layers' outputs; graphgrad's optimizer
+   (adds what recording the forward costs).
+4. ``graphgrad``: the whole step through the public API (adds the backward sweep).
+
+All rungs compute the same losses (printed as ``loss0``/``loss1``). Each rung's ratio minus the
+one before it is what that part of graphgrad costs beyond the hand-written code. PyTorch's
+column is ``bench_nn.py mlp``'s: paired in one process with NumPy, PyTorch's thread pool and
+OpenBLAS's would compete for the two cores, so it runs in processes of its own there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_nn  # noqa: E402
+import reference_numpy as ref  # noqa: E402
+from common import compare, time_pairs, use_system_malloc, worker_main  # noqa: E402
+
+
+def _hand_gradients(x: np.ndarray, y: np.ndarray, h1: np.ndarray, h2: np.ndarray, logits: np.ndarray, w2: np.ndarray,
+                    w3: np.ndarray) -> tuple[float, list[np.ndarray]]:  # fmt: skip
+    """Loss and parameter gradients (weight, bias per layer) from the ReLU outputs and logits."""
+    loss, d3 = ref._softmax_cross_entropy(logits, y)
+    d2 = d3 @ w3
+    d2 *= h2 > 0
+    d1 = d2 @ w2
+    d1 *= h1 > 0
+    return loss, [d1.T @ x, d1.sum(0), d2.T @ h1, d2.sum(0), d3.T @ h2, d3.sum(0)]
+
+
+def _graphgrad_hybrid(forward_by_graphgrad: bool) -> Callable[[], float]:
+    """A step whose backward is written by hand, with graphgrad's optimizer (rungs 3 and 4)."""
+    import autograd as ag
+    import nn
+
+    params, x_np, y_np = bench_nn._setup("mlp")
+    model = bench_nn._graphgrad_model("mlp")
+    model.load_state_dict(params)
+    opt = nn.optim.SGD(model.parameters(), lr=bench_nn.LR)
+    weights = list(model.parameters())  # w1, b1, w2, b2, w3, b3
+    holders = [ag.Tensor(np.zeros_like(p.data)) for p in weights]  # .grad Tensors; .data set without copying
+    x, y = ag.Tensor(x_np), y_np.reshape(-1)
+    layers = list(model)
+
+    def step() -> float:
+        opt.zero_grad()
+        w1, b1, w2, b2, w3, b3 = (p.data for p in weights)
+        if forward_by_graphgrad:
+            outputs, h = [], x
+            for layer in layers:
+                h = layer(h)
+                outputs.append(h)
+            h1, h2, logits = outputs[2].data, outputs[4].data, outputs[5].data
+        else:
+            h1 = x_np @ w1.T
+            h1 += b1
+            np.maximum(h1, 0, out=h1)
+            h2 = h1 @ w2.T
+            h2 += b2
+            np.maximum(h2, 0, out=h2)
+            logits = h2 @ w3.T
+            logits += b3
+        loss, grads = _hand_gradients(x_np, y, h1, h2, logits, w2, w3)
+        for p, holder, g in zip(weights, holders, grads):
+            holder.data = g
+            p.grad = holder
+        opt.step()
+        return loss
+
+    return step
+
+
+RUNGS: dict[str, Callable[[], Callable[[], float]]] = {
+    "numpy-by-hand": lambda: bench_nn._numpy_step("mlp"),
+    "hand + graphgrad optimizer": lambda: _graphgrad_hybrid(forward_by_graphgrad=False),
+    "graphgrad forward + hand backward": lambda: _graphgrad_hybrid(forward_by_graphgrad=True),
+    "graphgrad": lambda: bench_nn._graphgrad_step("mlp"),
+}
+
+
+def _paired(rung: str, repeat: int) -> dict:
+    step = RUNGS[rung]()
+    losses = [f"{step():.6f}", f"{step():.6f}"]
+    result = time_pairs(step, bench_nn._numpy_step("mlp"), repeat)
+    return {**result, "loss0": losses[0], "loss1": losses[1]}
+
+
+WORKLOADS = {"mlp": {rung: (lambda repeat, rung=rung: _paired(rung, repeat)) for rung in RUNGS}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one process per rung, fewer steps (a smoke run)")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per rung (alternating)")
+    parser.add_argument("--system-malloc", action="store_true", help="glibc's default malloc settings in every worker")
+    args = parser.parse_args()
+    use_system_malloc(args.system_malloc)
+    rounds, repeat = (1, 60) if args.quick else (args.rounds, 400)
+    results = compare(__file__, WORKLOADS, ["mlp"], repeat, rounds)["mlp"]
+    print(f"MLP step, each rung paired with numpy-by-hand ({repeat} steps each, {rounds} process(es) per rung)")
+    previous = None
+    for rung, r in results.items():
+        if "error" in r:
+            print(f"  {rung:<34} unavailable ({r['error']})")
+            continue
+        step_up = "" if previous is None else f"  ({r['ratio'] - previous:+.3f} over the last rung)"
+        losses = f"loss0={r['loss0']} loss1={r['loss1']}"
+        print(f"  {rung:<34} {r['ratio']:.3f}x  per process {r['ratios']}  {losses}{step_up}")
+        previous = r["ratio"]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker_main(WORKLOADS)
+    else:
+        main()
