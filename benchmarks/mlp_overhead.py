@@ -16,6 +16,10 @@ comparable although this VM's speed drifts. Rungs, from the hand step to graphgr
    (adds what recording the forward costs).
 4. ``graphgrad``: the whole step through the public API (adds the backward sweep).
 
+And a yardstick: ``minimal tape engine``, the step through the smallest reasonable autograd
+(micrograd's design on arrays, written here in ~50 lines: closures and a topological order,
+nothing else), i.e. what recording and differentiating in Python costs at all.
+
 All rungs compute the same losses (printed as ``loss0``/``loss1``). Each rung's ratio minus the
 one before it is what that part of graphgrad costs beyond the hand-written code. PyTorch's
 column is ``bench_nn.py mlp``'s: paired in one process with NumPy, PyTorch's thread pool and
@@ -90,11 +94,76 @@ def _graphgrad_hybrid(forward_by_graphgrad: bool) -> Callable[[], float]:
     return step
 
 
+class _Value:
+    """A value of the minimal tape engine: its array, its gradient so far, and how it was made."""
+
+    __slots__ = ("data", "grad", "vjp", "inputs")
+
+    def __init__(self, data: np.ndarray, vjp: Callable | None = None, inputs: tuple = ()) -> None:
+        self.data, self.grad, self.vjp, self.inputs = data, None, vjp, inputs
+
+
+def _minimal_engine() -> Callable[[], float]:
+    """The same step through the smallest reasonable autograd (micrograd's design on arrays): each op
+    returns a value with a closure for its input gradients; backward walks a topological order.
+    No module calls, scopes, version checks, hooks, drawing data or reused buffers: a yardstick
+    for what recording and differentiating in Python costs at all."""
+    params, x_np, y_np = bench_nn._setup("mlp")
+    w = {k: _Value(v.copy()) for k, v in params.items()}
+    x, y = _Value(x_np), y_np.reshape(-1)
+
+    def linear(v: _Value, weight: _Value, bias: _Value) -> _Value:
+        out = v.data @ weight.data.T
+        out += bias.data
+        needs_input = v.vjp is not None  # (the batch itself needs no gradient)
+        return _Value(
+            out, lambda g: (g @ weight.data if needs_input else None, g.T @ v.data, g.sum(0)), (v, weight, bias)
+        )
+
+    def relu(v: _Value) -> _Value:
+        return _Value(np.maximum(v.data, 0), lambda g: (g * (v.data > 0),), (v,))
+
+    def cross_entropy(z: _Value) -> _Value:
+        loss, d = ref._softmax_cross_entropy(z.data, y)
+        return _Value(np.float32(loss), lambda g: (d * g,), (z,))
+
+    def backward(root: _Value) -> None:
+        order, seen, stack = [], set(), [(root, False)]
+        while stack:  # depth first; a value goes after everything it was made from
+            v, expanded = stack.pop()
+            if expanded:
+                order.append(v)
+            elif id(v) not in seen:
+                seen.add(id(v))
+                stack.append((v, True))
+                stack.extend((u, False) for u in v.inputs)
+        root.grad = np.float32(1)
+        for v in reversed(order):
+            if v.vjp is not None:
+                for u, g in zip(v.inputs, v.vjp(v.grad)):
+                    if g is not None:
+                        u.grad = g if u.grad is None else u.grad + g
+
+    def step() -> float:
+        for p in w.values():
+            p.grad = None
+        h = relu(linear(x, w["1.weight"], w["1.bias"]))
+        h = relu(linear(h, w["3.weight"], w["3.bias"]))
+        loss = cross_entropy(linear(h, w["5.weight"], w["5.bias"]))
+        backward(loss)
+        for p in w.values():
+            p.data -= bench_nn.LR * p.grad
+        return float(loss.data)
+
+    return step
+
+
 RUNGS: dict[str, Callable[[], Callable[[], float]]] = {
     "numpy-by-hand": lambda: bench_nn._numpy_step("mlp"),
     "hand + graphgrad optimizer": lambda: _graphgrad_hybrid(forward_by_graphgrad=False),
     "graphgrad forward + hand backward": lambda: _graphgrad_hybrid(forward_by_graphgrad=True),
     "graphgrad": lambda: bench_nn._graphgrad_step("mlp"),
+    "minimal tape engine": _minimal_engine,  # a yardstick, not a rung: printed without a step up
 }
 
 
@@ -123,7 +192,8 @@ def main() -> None:
         if "error" in r:
             print(f"  {rung:<34} unavailable ({r['error']})")
             continue
-        step_up = "" if previous is None else f"  ({r['ratio'] - previous:+.3f} over the last rung)"
+        last_rung = previous is not None and rung != "minimal tape engine"
+        step_up = f"  ({r['ratio'] - previous:+.3f} over the last rung)" if last_rung else ""
         losses = f"loss0={r['loss0']} loss1={r['loss1']}"
         print(f"  {rung:<34} {r['ratio']:.3f}x  per process {r['ratios']}  {losses}{step_up}")
         previous = r["ratio"]
