@@ -10,7 +10,8 @@ comparable although this VM's speed drifts. Rungs, from the hand step to graphgr
 
 1. ``numpy-by-hand``: the reference against itself (the noise floor, ~1.00).
 2. ``hand + graphgrad optimizer``: forward and backward by hand on the model's own arrays; the
-   gradients handed to graphgrad's ``zero_grad``/``SGD.step`` (what the optimizer costs).
+   gradients set as ``.grad`` and applied by graphgrad's ``zero_grad``/``SGD.step`` (what the
+   optimizer costs, with the setting of ``.grad``).
 3. ``graphgrad forward + hand backward``: the forward through the ``nn`` modules, recorded as
    in training; loss and gradients by hand from the layers' outputs; graphgrad's optimizer
    (adds what recording the forward costs).
@@ -53,7 +54,7 @@ def _hand_gradients(x: np.ndarray, y: np.ndarray, h1: np.ndarray, h2: np.ndarray
 
 
 def _graphgrad_hybrid(forward_by_graphgrad: bool) -> Callable[[], float]:
-    """A step whose backward is written by hand, with graphgrad's optimizer (rungs 3 and 4)."""
+    """A step whose backward is written by hand, with graphgrad's optimizer (rungs 2 and 3)."""
     import autograd as ag
     import nn
 
