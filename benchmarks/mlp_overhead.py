@@ -42,17 +42,6 @@ import reference_numpy as ref  # noqa: E402
 from common import compare, time_pairs, use_system_malloc, worker_main  # noqa: E402
 
 
-def _hand_gradients(x: np.ndarray, y: np.ndarray, h1: np.ndarray, h2: np.ndarray, logits: np.ndarray, w2: np.ndarray,
-                    w3: np.ndarray) -> tuple[float, list[np.ndarray]]:  # fmt: skip
-    """Loss and parameter gradients (weight, bias per layer) from the ReLU outputs and logits."""
-    loss, d3 = ref._softmax_cross_entropy(logits, y)
-    d2 = d3 @ w3
-    d2 *= h2 > 0
-    d1 = d2 @ w2
-    d1 *= h1 > 0
-    return loss, [d1.T @ x, d1.sum(0), d2.T @ h1, d2.sum(0), d3.T @ h2, d3.sum(0)]
-
-
 def _graphgrad_hybrid(forward_by_graphgrad: bool) -> Callable[[], float]:
     """A step whose backward is written by hand, with graphgrad's optimizer (rungs 2 and 3)."""
     import autograd as ag
@@ -77,15 +66,8 @@ def _graphgrad_hybrid(forward_by_graphgrad: bool) -> Callable[[], float]:
                 outputs.append(h)
             h1, h2, logits = outputs[2].data, outputs[4].data, outputs[5].data
         else:
-            h1 = x_np @ w1.T
-            h1 += b1
-            np.maximum(h1, 0, out=h1)
-            h2 = h1 @ w2.T
-            h2 += b2
-            np.maximum(h2, 0, out=h2)
-            logits = h2 @ w3.T
-            logits += b3
-        loss, grads = _hand_gradients(x_np, y, h1, h2, logits, w2, w3)
+            h1, h2, logits = ref.mlp_forward(x_np, w1, b1, w2, b2, w3, b3)
+        loss, grads = ref.mlp_loss_and_grads(x_np, y, h1, h2, logits, w2, w3)
         for p, holder, g in zip(weights, holders, grads):
             holder.data = g
             p.grad = holder

@@ -129,28 +129,38 @@ class MLPReference(_Reference):
         p = self.params
         (w1, b1), (w2, b2), (w3, b3) = ((p[f"{k}.weight"], p[f"{k}.bias"]) for k in MLP_LAYERS)
         x = x.reshape(len(x), -1)
-        # forward
-        h1 = x @ w1.T
-        h1 += b1
-        np.maximum(h1, 0, out=h1)
-        h2 = h1 @ w2.T
-        h2 += b2
-        np.maximum(h2, 0, out=h2)
-        z3 = h2 @ w3.T
-        z3 += b3
-        loss, d3 = _softmax_cross_entropy(z3, y)
-        # backward: ReLU's derivative is (output > 0)
-        d2 = d3 @ w3
-        d2 *= h2 > 0
-        d1 = d2 @ w2
-        d1 *= h1 > 0
-        l1, l2, l3 = MLP_LAYERS
-        grads = {
-            f"{l1}.weight": d1.T @ x, f"{l1}.bias": d1.sum(0),
-            f"{l2}.weight": d2.T @ h1, f"{l2}.bias": d2.sum(0),
-            f"{l3}.weight": d3.T @ h2, f"{l3}.bias": d3.sum(0),
-        }  # fmt: skip
-        return loss, grads
+        h1, h2, z3 = mlp_forward(x, w1, b1, w2, b2, w3, b3)
+        loss, grads = mlp_loss_and_grads(x, y, h1, h2, z3, w2, w3)
+        return loss, {f"{k}.{kind}": g for (k, kind), g in zip(_MLP_NAMES, grads)}
+
+
+_MLP_NAMES = [(k, kind) for k in MLP_LAYERS for kind in ("weight", "bias")]
+
+
+def mlp_forward(x: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, w3: np.ndarray,
+                b3: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """:class:`MLPReference`'s forward: the two ReLU outputs and the logits (ReLU in place)."""
+    h1 = x @ w1.T
+    h1 += b1
+    np.maximum(h1, 0, out=h1)
+    h2 = h1 @ w2.T
+    h2 += b2
+    np.maximum(h2, 0, out=h2)
+    z3 = h2 @ w3.T
+    z3 += b3
+    return h1, h2, z3
+
+
+def mlp_loss_and_grads(x: np.ndarray, y: np.ndarray, h1: np.ndarray, h2: np.ndarray, z3: np.ndarray, w2: np.ndarray,
+                       w3: np.ndarray) -> tuple[float, list[np.ndarray]]:  # fmt: skip
+    """:class:`MLPReference`'s loss and backward from the ReLU outputs and logits: the gradients of
+    weight and bias of each layer, in order. ReLU's derivative is (output > 0)."""
+    loss, d3 = _softmax_cross_entropy(z3, y)
+    d2 = d3 @ w3
+    d2 *= h2 > 0
+    d1 = d2 @ w2
+    d1 *= h1 > 0
+    return loss, [d1.T @ x, d1.sum(0), d2.T @ h1, d2.sum(0), d3.T @ h2, d3.sum(0)]
 
 
 # ============================================================================ LeNet
