@@ -341,10 +341,9 @@ def _unbroadcast(g: Any, shape: tuple, op_name: str) -> Any:
         # ~3x faster than NumPy's sum down a tall array (and with smaller rounding errors); the
         # same operations on Tensors under create_graph
         rows = g.size // max(1, math.prod(shape))
-        ones = np.ones(rows, g.dtype)
         if type(g) is _ndarray:
-            return (ones @ g.reshape(rows, -1)).reshape(shape)
-        return ops.matmul(ones, g.reshape(rows, -1)).reshape(shape)
+            return ops.column_sums(g.reshape(rows, -1)).reshape(shape)
+        return ops.matmul(np.ones(rows, g.dtype), g.reshape(rows, -1)).reshape(shape)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     if g.shape != shape:

@@ -236,11 +236,9 @@ class CallScope(Scope):
 
 
 def _describe_call(args: tuple, kwargs: dict) -> tuple[tuple, tuple]:
-    from .tensor import Tensor as _Tensor  # (tensor imports this module: graph comes first)
-
     described, settings = [], []
     for i, a in enumerate(args):
-        if isinstance(a, _Tensor):
+        if isinstance(a, Recorded):  # (a Tensor: defined in the layer above)
             if a.requires_grad:
                 continue  # recorded: the graph has it
             data = a._data
@@ -253,7 +251,7 @@ def _describe_call(args: tuple, kwargs: dict) -> tuple[tuple, tuple]:
             a = ReleasedInput(data.shape, data.dtype, getattr(a, "name", None), id(a))
         described.append(a)
     if kwargs:
-        settings.extend((k, v) for k, v in kwargs.items() if not isinstance(v, (_Tensor, _ndarray)))
+        settings.extend((k, v) for k, v in kwargs.items() if not isinstance(v, (Recorded, _ndarray)))
     return tuple(described), tuple(settings)
 
 

@@ -45,6 +45,30 @@ _ndarray, _matmul_sum, _KEEP = np.ndarray, MatmulSum.of, MatmulSum.KEEP
 _POOLED = scratch.MIN_BYTES  # results at least this large go into reused arrays (``scratch.empty``)
 
 
+_ONES: dict[tuple, np.ndarray] = {}  # (length, dtype) -> a read-only row of ones, shared by every call
+
+
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = _ONES.get((n, dtype))
+    if ones is None:
+        if len(_ONES) >= 64:  # (another batch size each call: keep the latest few)
+            _ONES.clear()
+        ones = _ONES[n, dtype] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
+
+
+def column_sums(g: np.ndarray) -> np.ndarray:
+    """The sums down the columns of a 2-D floating-point array, as one BLAS product with a row of
+    ones: ~3x faster than ``g.sum(0)`` (NumPy's reduction down a tall array), with smaller rounding
+    errors. A bias's gradient.
+
+    >>> column_sums(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([4., 6.])
+    """
+    return _ones(g.shape[0], g.dtype) @ g
+
+
 # ============================================================ elementwise, binary
 # Operators (not ufunc calls) as forwards: on NumPy scalars they are 20x faster.
 add = Op("add", operator.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g, saves="")
@@ -856,7 +880,9 @@ def _linear_dw_batched(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
 def _linear_db(g: Any, ans: Any, x: Any, w: Any, b: Any = None) -> Any:
     """Bias gradient: summed over the batch axes (the engine sums any others)."""
     if g.ndim == 2 and b.ndim == 1:
-        return _sum(g, 0) if type(g) is _ndarray else g.sum(0)  # (the ufunc's reduce: no Python wrapper)
+        if type(g) is _ndarray:
+            return column_sums(g) if g.dtype.kind == "f" else _sum(g, 0)
+        return g.sum(0)
     return g
 
 

@@ -557,7 +557,6 @@ def nll_loss(
     return _reduce(ag.reshape(loss, () if unbatched else t.shape), reduction, _who)
 
 
-@op_scope("cross_entropy")
 def cross_entropy(
     input: Any,
     target: Any,
@@ -584,21 +583,42 @@ def cross_entropy(
     x = ag.as_tensor(input)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     shape = x.shape
+    if (
+        len(shape) == 2 and weight is None and t.dtype.kind in "iu" and t.shape == shape[:1]
+        and reduction in ("mean", "sum", "none") and not 0 <= ignore_index < shape[1] and label_smoothing == 0.0
+        and (t.size or reduction != "mean") and (t.size == 0 or t.dtype.kind == "u" or t[t.argmin()] >= 0)
+    ):  # fmt: skip
+        # the common case: one fused, stable primitive (gradient softmax - onehot), drawn as the call
+        # itself, the target its second input. A class >= C makes its indexing raise; the general
+        # path below then names the bad target (as it says why the mean of no losses is nan).
+        # (argmin: ~1/4 of min()'s fixed cost)
+        try:
+            return ag.apply(
+                ag.ops.cross_entropy, (x, target if isinstance(target, Tensor) else t), {"reduction": reduction}
+            )
+        except IndexError:
+            pass
+    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+@op_scope("cross_entropy")
+def _cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """``cross_entropy`` from log_softmax and nll_loss (class probabilities, weights, ignored classes,
+    label smoothing, more dims), drawn as one ``cross_entropy`` call."""
+    x = ag.as_tensor(input)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    shape = x.shape
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0 and 1, got {label_smoothing}")
     if 0 in shape and reduction == "mean" and x.ndim > 1:
         return _empty_batch_mean(x, "cross_entropy")
-    if (
-        len(shape) == 2 and weight is None and t.dtype.kind in "iu" and t.shape == shape[:1]
-        and reduction in ("mean", "sum", "none") and not 0 <= ignore_index < shape[1] and label_smoothing == 0.0
-        and (t.size == 0 or t.dtype.kind == "u" or t[t.argmin()] >= 0)  # (argmin: ~1/4 of min()'s fixed cost)
-    ):  # fmt: skip
-        # the common case: one fused, stable primitive (gradient softmax - onehot). A class
-        # >= C makes its indexing raise; the general path below then names the bad target.
-        try:
-            return ag.apply(ag.ops.cross_entropy, (x,), {"target": t, "reduction": reduction})
-        except IndexError:
-            pass
     class_dim = 0 if x.ndim == 1 else 1
     n_classes = shape[class_dim] if x.ndim else 0
     if t.dtype.kind == "f":  # class probabilities

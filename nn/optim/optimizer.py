@@ -1,7 +1,7 @@
 """``Optimizer``: parameter groups, per-parameter state, ``step``, ``zero_grad`` and state dicts.
 
 Subclasses only say how one parameter is updated (``_update``), on raw NumPy arrays and
-in place. Updates run under ``no_grad`` (nothing is recorded) and mark every updated
+in place: nothing is recorded (no ``no_grad`` block is needed). ``step`` marks every updated
 parameter as modified in place, so a graph recorded before ``step()`` can't silently be
 differentiated with the new values afterwards.
 """
@@ -147,9 +147,8 @@ class Optimizer:
             with ag.enable_grad():
                 loss = closure()
         updated: list[Tensor] = []
-        with ag.no_grad():  # (this thread only: another thread's recording is not affected)
-            for group in self.param_groups:
-                self._step_group(group, updated)
+        for group in self.param_groups:  # (on raw arrays: nothing to record, no no_grad() needed)
+            self._step_group(group, updated)
         # the parameters changed in place: graphs that saved them can't backward any more
         ag.mark_modified(*updated)
         return loss
