@@ -756,7 +756,8 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     # from the end) need a check of their own. (argmin: a fraction of min()'s fixed cost.)
     if not t.size or t.dtype.kind == "u" or t[t.argmin()] >= 0:
         try:
-            return apply(ops.cross_entropy, (x,), {"target": t, "reduction": reduction})
+            # (the target is the op's second input, without a gradient: drawings show it)
+            return apply(ops.cross_entropy, (x, target if isinstance(target, Tensor) else t), {"reduction": reduction})
         except IndexError:
             pass
     raise IndexError(f"cross_entropy(): target classes must be in [0, {x.shape[1]}), got {t.min()}..{t.max()}")
