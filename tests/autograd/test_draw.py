@@ -609,6 +609,21 @@ def test_a_convolution_is_one_op_with_the_learners_image_as_input(rng, after_bac
     assert any(" ".join(inner.texts(c)).strip() == "conv2d" for c in inner.clusters)  # boxed by its name
 
 
+@pytest.mark.parametrize("after_backward", [False, True])
+@pytest.mark.parametrize("loss_fn", [nn.functional.cross_entropy, ag.cross_entropy])
+def test_cross_entropy_is_one_op_with_the_learners_labels_as_its_second_input(rng, loss_fn, after_backward):
+    logits = ag.Tensor(rng.standard_normal((100, 3)), requires_grad=True, name="logits")
+    labels = ag.Tensor(np.arange(100) % 3, name="labels")  # (more than drawings keep the values of)
+    loss = loss_fn(logits, labels)
+    if after_backward:
+        loss.backward()
+    d = rendered(loss)
+    texts = {k: d.text(k) for k in d.nodes}
+    (op,) = [k for k, t in texts.items() if t.startswith("cross_entropy")]
+    assert sorted(texts[s].split()[0] for s, t in d.edges if t == op) == ["labels", "logits"]
+    assert "(100,) int64" in " ".join(texts.values())
+
+
 def test_a_convolution_of_a_tensor_that_requires_grad_draws_it_as_its_input(rng):
     x = ag.Tensor(rng.standard_normal((1, 2, 5, 5)), requires_grad=True, name="x")
     w = ag.Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True, name="w")
