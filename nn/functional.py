@@ -586,7 +586,7 @@ def cross_entropy(
     if (
         len(shape) == 2 and weight is None and t.dtype.kind in "iu" and t.shape == shape[:1]
         and reduction in ("mean", "sum", "none") and not 0 <= ignore_index < shape[1] and label_smoothing == 0.0
-        and (t.size or reduction != "mean") and (t.size == 0 or t.dtype.kind == "u" or t[t.argmin()] >= 0)
+        and (0 not in shape or reduction != "mean") and (t.size == 0 or t.dtype.kind == "u" or t[t.argmin()] >= 0)
     ):  # fmt: skip
         # the common case: one fused, stable primitive (gradient softmax - onehot), drawn as the call
         # itself, the target its second input. A class >= C makes its indexing raise; the general
