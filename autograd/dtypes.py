@@ -26,6 +26,17 @@ def set_default_dtype(dtype: Any) -> None:
     _DEFAULT_DTYPE = dt
 
 
+def common_float(*dtypes: Any) -> np.dtype:
+    """The floating dtype operands of these dtypes compute in, as PyTorch promotes them: their common
+    dtype if it is floating, else (integers, bools) the default float.
+
+    >>> common_float(np.float32, np.int64), common_float(np.int64, np.bool_)
+    (dtype('float32'), dtype('float32'))
+    """
+    dtype = np.result_type(*dtypes)
+    return dtype if dtype.kind == "f" else np.dtype(get_default_dtype())
+
+
 def check_supported(arr: np.ndarray, where: str = "tensor") -> None:
     if arr.dtype.kind not in "biuf":
         raise TypeError(

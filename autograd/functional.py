@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import graph, ops
-from .dtypes import get_default_dtype
+from .dtypes import common_float, get_default_dtype
 from .recording import _check_fresh, _compare, _version_box, _wrap, apply, apply1, apply2, record_multi
 from .tensor import Tensor
 
@@ -367,9 +367,7 @@ def _float_operands(name: str, *values: Any) -> tuple[Tensor, ...]:
 
 def _float_operands_any_shape(*ts: Tensor) -> tuple[Tensor, ...]:
     """Tensors cast to their common floating dtype (integers and bools: the default float)."""
-    dtype = np.result_type(*(t.dtype for t in ts))
-    if dtype.kind != "f":
-        dtype = np.dtype(get_default_dtype())
+    dtype = common_float(*(t.dtype for t in ts))
     return tuple(t if t.dtype == dtype else t.to(dtype) for t in ts)
 
 

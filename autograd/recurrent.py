@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from . import ops
-from .dtypes import get_default_dtype
+from .dtypes import common_float
 from .functional import as_tensor
 from .recording import apply
 from .tensor import Tensor
@@ -51,7 +49,6 @@ def gru_gates(a: Any, gi_n: Any, h: Any) -> Tensor:
         )
     dtype = a.dtype
     if dtype.kind != "f" or gi_n.dtype != dtype or h.dtype != dtype:  # one floating dtype, as PyTorch promotes
-        dtype = np.result_type(a.dtype, gi_n.dtype, h.dtype)
-        dtype = dtype if dtype.kind == "f" else np.dtype(get_default_dtype())
+        dtype = common_float(a.dtype, gi_n.dtype, h.dtype)
         a, gi_n, h = (t if t.dtype == dtype else t.to(dtype) for t in (a, gi_n, h))
     return apply(ops.gru_gates, (a, gi_n, h))

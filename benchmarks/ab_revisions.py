@@ -20,7 +20,6 @@ under the same conditions; even so, differences under ~0.01 are noise.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -28,7 +27,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import use_system_malloc  # noqa: E402
+from bench_nn import REPEATS  # noqa: E402
+from common import run_worker, use_system_malloc  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # workload -> (bench_nn.py column, what its result means, the result's key)
@@ -37,7 +37,6 @@ MEASURES = {
     "lenet": ("graphgrad", "graphgrad's median step, ms", "ms"),
     "gru": ("graphgrad", "graphgrad's median step, ms", "ms"),
 }
-REPEATS = {"mlp": 200, "lenet": 60, "gru": 20}
 
 
 def _git(*args: str) -> str:
@@ -61,14 +60,10 @@ def _measure(tree: str, workload: str, repeat: int) -> float:
     """One worker process: the revision in ``tree`` imports its own graphgrad (``PYTHONPATH``)."""
     column, _, key = MEASURES[workload]
     script = os.path.join(tree, "benchmarks", "bench_nn.py")
-    env = {**os.environ, "PYTHONPATH": tree}
-    out = subprocess.run(
-        [sys.executable, script, "--worker", workload, column, str(repeat)], capture_output=True, text=True, env=env
-    )
-    for line in out.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return float(json.loads(line[7:])[key])
-    raise RuntimeError(f"{script}: no result ({(out.stderr.strip().splitlines() or ['no output'])[-1]})")
+    result = run_worker(script, workload, column, repeat, env={**os.environ, "PYTHONPATH": tree})
+    if "error" in result:
+        raise RuntimeError(f"{script}: no result ({result['error']})")
+    return float(result[key])
 
 
 def main() -> None:

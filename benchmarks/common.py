@@ -124,12 +124,14 @@ def worker_main(workloads: dict[str, dict[str, Callable[[int], dict]]]) -> None:
     print("RESULT " + json.dumps(result))
 
 
-def run_worker(script: str, workload: str, framework: str, repeat: int) -> dict:
+def run_worker(script: str, workload: str, framework: str, repeat: int, env: dict | None = None) -> dict:
+    """One worker process of ``script`` (``env``: its environment, if not this one's)."""
     out = subprocess.run(
         [sys.executable, script, "--worker", workload, framework, str(repeat)],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):

@@ -611,7 +611,8 @@ def _cross_entropy(
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """``cross_entropy`` from log_softmax and nll_loss (class probabilities, weights, ignored classes,
-    label smoothing, more dims), drawn as one ``cross_entropy`` call."""
+    label smoothing, more dims), drawn as one ``cross_entropy`` call. Its parameters are
+    ``cross_entropy``'s: drawings name the call's settings after this signature (``op_scope``)."""
     x = ag.as_tensor(input)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     shape = x.shape
