@@ -27,11 +27,11 @@ def set_default_dtype(dtype: Any) -> None:
 
 
 def common_float(*dtypes: Any) -> np.dtype:
-    """The floating dtype operands of these dtypes compute in, as PyTorch promotes them: their common
-    dtype if it is floating, else (integers, bools) the default float.
+    """The floating dtype operands of these dtypes compute in: their common dtype (NumPy's promotion)
+    if it is floating, else (integers, bools only) the default float.
 
-    >>> common_float(np.float32, np.int64), common_float(np.int64, np.bool_)
-    (dtype('float32'), dtype('float32'))
+    >>> common_float(np.float32, np.float64), common_float(np.int64, np.bool_)
+    (dtype('float64'), dtype('float32'))
     """
     dtype = np.result_type(*dtypes)
     return dtype if dtype.kind == "f" else np.dtype(get_default_dtype())

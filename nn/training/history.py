@@ -120,7 +120,8 @@ class History:
                 label = (
                     "validation" if key.startswith("val_") else ("train" if name != "gradient norm per layer" else key)
                 )
-                ax.plot(epochs[: len(values)], values, marker="o", markersize=3, label=label)
+                n = min(len(epochs), len(values))  # (an interrupted epoch may have its gradient norms only)
+                ax.plot(epochs[:n], values[:n], marker="o", markersize=3, label=label)
             if log:
                 ax.set_yscale("log")
             ax.set_title(name)

@@ -84,6 +84,13 @@ def test_history_plot_writes_png_and_svg(tmp_path):
     assert all(p.exists() for p in cm) and "dog" in cm[1].read_text()
 
 
+def test_a_run_interrupted_after_an_epochs_gradient_norms_still_plots(tmp_path):
+    h = History()
+    h.append({"epoch": 1, "loss": 0.5})
+    h.grad_norms = {"0": [1.0, 0.8]}  # epoch 2 recorded its gradient norms, then Ctrl-C came
+    assert [f.name for f in h.plot(tmp_path / "curves")] == ["curves.png", "curves.svg"]
+
+
 def test_plots_leave_matplotlib_global_state_alone(tmp_path):
     """Importing nn.training loads no matplotlib; plotting never imports pyplot or picks a backend."""
     code = (
