@@ -9,7 +9,7 @@
 ('4.3891', 2.0)
 """
 
-from . import allocator  # noqa: F401  (opt-in malloc tuning: autograd.allocator.keep_freed_memory())
+from . import aligned, allocator  # noqa: F401  (aligned arrays; opt-in malloc tuning: allocator.keep_freed_memory())
 
 from .tensor import Parameter, Tensor  # isort: skip  (first: the other modules build on it)
 from . import elementwise, indexing, methods, ops, shaping

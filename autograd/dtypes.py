@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from . import aligned
+
 _DEFAULT_DTYPE: np.dtype = np.dtype(np.float32)
 
 
@@ -45,16 +47,19 @@ def check_supported(arr: np.ndarray, where: str = "tensor") -> None:
         )
 
 
-def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
-    """Convert ``data`` to a (copied) ndarray following graphgrad's dtype rules.
+def as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """A new ndarray of ``data`` following graphgrad's dtype rules (the storage of a new Tensor).
 
-    NumPy arrays keep their dtype; Python floats and ints, and lists of floats,
-    become the default float dtype; lists of ints stay int64, bools stay bool.
+    NumPy arrays keep their dtype (and memory order); Python floats and ints, and lists of
+    floats, become the default float dtype; lists of ints stay int64, bools stay bool. Large
+    arrays are allocated 64-byte aligned (``aligned``).
     """
     if hasattr(data, "_data") and hasattr(data, "requires_grad"):  # a Tensor
         data = data._data
-    if isinstance(data, (np.ndarray, np.generic)):
-        arr = np.array(data, copy=copy)
+    if isinstance(data, np.ndarray):
+        arr = data  # copied once, below
+    elif isinstance(data, np.generic):
+        arr = np.array(data)
     elif isinstance(data, bool):
         arr = np.array(data)
     elif isinstance(data, (int, float)):
@@ -68,8 +73,10 @@ def as_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
             arr = arr.astype(_DEFAULT_DTYPE)
     check_supported(arr)
     if dtype is not None:
-        arr = arr.astype(np.dtype(dtype), copy=False)
-        check_supported(arr)
+        dtype = np.dtype(dtype)
+        check_supported(np.empty(0, dtype))
+    if arr is data or arr.nbytes >= aligned.MIN_BYTES or (dtype is not None and dtype != arr.dtype):
+        arr = aligned.copy(arr, dtype)
     return arr
 
 

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Parameter, Tensor, module_scope, no_grad
+from autograd import Parameter, Tensor, aligned, module_scope, no_grad
 
 from .utils import _zero_grad
 
@@ -218,7 +218,7 @@ class Module:
         with no_grad():
             for t in list(self.parameters()) + list(self.buffers()):
                 if t.dtype.kind == "f":
-                    t.data = t.data.astype(dtype)
+                    t.data = aligned.copy(t.data, dtype)
                     if t.grad is not None:
                         t.grad = Tensor(t.grad.data.astype(dtype))
         return self
@@ -267,7 +267,7 @@ class Module:
                         f"load_state_dict for {type(self).__name__}: {key!r} has shape {arr.shape} in the "
                         f"state dict, but the model's is {t.shape}"
                     )
-                t.data = arr.astype(t.dtype, copy=True)
+                t.data = aligned.copy(arr, t.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     def _state_tensors(self) -> OrderedDict[str, Tensor]:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd import aligned
+
 from .optimizer import Optimizer
 
 __all__ = ["Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"]
@@ -118,11 +120,11 @@ class RMSprop(Optimizer):
             raise ValueError(f"RMSprop: invalid alpha {group['alpha']!r} (must be >= 0)")
 
     def _init_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"step": 0, "square_avg": np.zeros_like(data)}
+        state = {"step": 0, "square_avg": aligned.zeros_like(data)}
         if group["momentum"] > 0:
-            state["momentum_buffer"] = np.zeros_like(data)
+            state["momentum_buffer"] = aligned.zeros_like(data)
         if group["centered"]:
-            state["grad_avg"] = np.zeros_like(data)
+            state["grad_avg"] = aligned.zeros_like(data)
         return state
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -175,7 +177,7 @@ class Adadelta(Optimizer):
             raise ValueError(f"Adadelta: invalid rho {group['rho']!r} (must be in [0, 1])")
 
     def _init_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "square_avg": np.zeros_like(data), "acc_delta": np.zeros_like(data)}
+        return {"step": 0, "square_avg": aligned.zeros_like(data), "acc_delta": aligned.zeros_like(data)}
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         state["step"] += 1
@@ -232,9 +234,9 @@ class Adam(Optimizer):
             raise ValueError(f"{type(self).__name__}: invalid betas {betas!r} (two values in [0, 1))")
 
     def _init_state(self, data: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"step": 0, "exp_avg": np.zeros_like(data), "exp_avg_sq": np.zeros_like(data)}
+        state = {"step": 0, "exp_avg": aligned.zeros_like(data), "exp_avg_sq": aligned.zeros_like(data)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = np.zeros_like(data)
+            state["max_exp_avg_sq"] = aligned.zeros_like(data)
         return state
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import Tensor
+from autograd import Tensor, aligned
 
 from ..utils import _zero_grad
 
@@ -196,7 +196,7 @@ class Optimizer:
             n = p.size
             flat = self._scratch_flat.get(p.dtype)
             if flat is None or flat.size < count * n:  # grow; views of the old buffer are let go
-                flat = self._scratch_flat[p.dtype] = np.empty(count * n, p.dtype)
+                flat = self._scratch_flat[p.dtype] = aligned.empty((count * n,), p.dtype)
                 self._scratch_views = {k: v for k, v in self._scratch_views.items() if k[1] != p.dtype}
             views = self._scratch_views[key] = [flat[i * n : (i + 1) * n].reshape(p.shape) for i in range(count)]
         return views
@@ -269,7 +269,7 @@ class Optimizer:
                     f"{name}.load_state_dict: state {k!r} of parameter {key} has shape {v.shape}, "
                     f"but the parameter's is {p.shape}"
                 )
-            return v.astype(p.dtype, copy=True)
+            return aligned.copy(v, p.dtype)
         return _plain(v)
 
     def __repr__(self) -> str:

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd import aligned
+
 from .optimizer import Optimizer, required
 
 __all__ = ["SGD"]
@@ -64,7 +66,7 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:  # first step: the buffer starts as (a copy of) the gradient
-                buf = state["momentum_buffer"] = np.array(g, copy=True)
+                buf = state["momentum_buffer"] = aligned.copy(g)
             else:
                 buf *= momentum
                 buf += g if group["dampening"] == 0 else (1 - group["dampening"]) * g
