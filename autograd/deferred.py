@@ -89,6 +89,11 @@ def _rows(parts: list) -> np.ndarray:
     return np.concatenate(parts, out=scratch.empty(shape, dtype))
 
 
+def value(g: Any) -> Any:
+    """``g`` itself, or its value if it is a :class:`MatmulSum` (a gradient about to be read)."""
+    return g.value() if type(g) is MatmulSum else g
+
+
 def add_gradients(a: Any, b: Any) -> Any:
     """``a + b`` where either may be a :class:`MatmulSum`: two of the same dtype are joined (in
     place, so every use of a weight adds in constant time), anything else is computed and added."""
@@ -98,4 +103,4 @@ def add_gradients(a: Any, b: Any) -> Any:
         if type(a) is _ndarray and a.dtype == b.dtype and a.shape == b.shape and b.total is None:
             b.total = a  # (never written to: value() adds it into a new array)
             return b
-    return (a.value() if type(a) is MatmulSum else a) + (b.value() if type(b) is MatmulSum else b)
+    return value(a) + value(b)

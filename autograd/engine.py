@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from . import graph, ops
-from .deferred import MatmulSum, add_gradients
+from . import deferred, graph, ops
+from .deferred import MatmulSum
 from .graph import Node, Select, Slot
 from .recording import _check_finite, _version_box, _wrap, apply1
 from .tensor import Tensor
@@ -251,7 +251,7 @@ class GradientSums:
     def add(self, key: Any, prev: Any, g: Any) -> None:
         """Add ``g`` to ``prev``, the gradient ``key`` has so far."""
         if type(prev) is MatmulSum or type(g) is MatmulSum:
-            total = self.pending[key] = add_gradients(prev, g)
+            total = self.pending[key] = deferred.add_gradients(prev, g)
         elif type(prev) is Slot:
             prev.add_(g)
             return
@@ -267,11 +267,11 @@ class GradientSums:
         """A gradient just taken out of ``pending``: no longer owned here (an id can be reused once its
         array is freed), and a deferred product computed."""
         self.owned.discard(id(g))
-        return g.value() if type(g) is MatmulSum else g
+        return deferred.value(g)
 
     def leaves(self) -> Iterator[tuple[Tensor, Any]]:
         for leaf, g in self.pending.items():
-            yield leaf, (g.value() if type(g) is MatmulSum else g)
+            yield leaf, deferred.value(g)
 
 
 def _rule_arguments(node: Node, create_graph: bool) -> tuple[Any, tuple, dict | None]:
@@ -298,7 +298,7 @@ def _send_to_slot(node: Node, g: Any, sums: GradientSums, heap: list, needed: se
 
 def _check_gradient(gi: Any, node: Node, i: int, create_graph: bool) -> None:
     """Anomaly mode: the gradient a rule computed must be finite."""
-    gi = gi.value() if type(gi) is MatmulSum else gi
+    gi = deferred.value(gi)
     _check_finite(gi._data if create_graph else gi, node.op, f"backward (gradient for input {i})", node)
 
 
@@ -319,10 +319,9 @@ def _fit(gi: Any, parent: Any, op_name: str, create_graph: bool) -> Any:
         shape, dtype = parent.shape, parent.dtype
     else:
         shape, dtype = parent._data.shape, parent._data.dtype
-    if type(gi) is MatmulSum:
-        if gi.shape == shape and gi.dtype == dtype:
-            return gi  # stays deferred
-        gi = gi.value()
+    if gi.shape == shape and gi.dtype == dtype:
+        return gi  # (a deferred product, a NumPy scalar: stays as it is)
+    gi = deferred.value(gi)
     if gi.shape != shape:
         gi = _unbroadcast(gi, shape, op_name)
     if gi.dtype != dtype:
