@@ -2,6 +2,7 @@
 
     python benchmarks/mlp_overhead.py            # 3 processes per rung, alternating
     python benchmarks/mlp_overhead.py --quick    # one process per rung
+    python benchmarks/mlp_overhead.py --run graphgrad --steps 10   # just run steps, untimed (for a profiler)
 
 The workload is ``bench_nn.py``'s MLP (784-256-128-10 ReLU, batch 128, float32, SGD). Every rung
 is timed *paired* against the numpy-by-hand step (``common.time_pairs``: blocks of 10 steps
@@ -165,7 +166,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one process per rung, fewer steps (a smoke run)")
     parser.add_argument("--rounds", type=int, default=3, help="processes per rung (alternating)")
     parser.add_argument("--system-malloc", action="store_true", help="glibc's default malloc settings in every worker")
+    parser.add_argument("--run", choices=list(RUNGS), help="run one rung's step in this process, untimed")
+    parser.add_argument("--steps", type=int, default=10, help="steps for --run, after 5 to warm up")
     args = parser.parse_args()
+    if args.run:  # e.g. under cachegrind, once with --steps 0 and once with --steps N: the difference / N is a step
+        step = RUNGS[args.run]()
+        for _ in range(5 + args.steps):
+            loss = step()
+        print(f"{args.run}: {5 + args.steps} steps, last loss {loss:.6f}")
+        return
     use_system_malloc(args.system_malloc)
     rounds, repeat = (1, 60) if args.quick else (args.rounds, 400)
     results = compare(__file__, WORKLOADS, ["mlp"], repeat, rounds)["mlp"]

@@ -42,3 +42,21 @@ def test_every_rung_of_the_mlp_overhead_ladder_computes_the_same_losses():
     assert reference[-1] < reference[0]  # it learns
     for name, values in losses.items():
         assert values == pytest.approx(reference, rel=1e-5), name
+
+
+def test_mlp_overhead_runs_one_rung_untimed_for_a_profiler():
+    """``--run RUNG --steps N`` runs that rung's step 5 + N times in its own process and prints only the
+    last loss (a profiler run twice, with N and with 0 steps, gives the cost of one step)."""
+    import subprocess
+
+    mlp_overhead = pytest.importorskip("mlp_overhead")
+    step = mlp_overhead.RUNGS["graphgrad"]()
+    expected = [step() for _ in range(6)][-1]
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "mlp_overhead.py")
+    done = subprocess.run(
+        [sys.executable, script, "--run", "graphgrad", "--steps", "1"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"graphgrad: 6 steps, last loss {expected:.6f}\n"
+    bad = subprocess.run([sys.executable, script, "--run", "no-such-rung"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "invalid choice" in bad.stderr
