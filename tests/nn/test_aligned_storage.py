@@ -25,7 +25,10 @@ def test_parameters_of_new_layers_are_aligned():
 def test_load_state_dict_and_dtype_changes_keep_parameters_aligned():
     src, model = nn.Linear(300, 200), nn.Linear(300, 200)
     state = {k: v.copy() for k, v in src.state_dict().items()}
-    state["weight"] = np.asfortranarray(state["weight"])[1:].repeat(2, 0)[:200]  # not aligned, not C-ordered
+    misaligned = np.empty(200 * 300 + 1, np.float32)[1:].reshape(300, 200).T  # 4 bytes off, F-ordered
+    misaligned[...] = state["weight"]
+    assert not _aligned(misaligned)
+    state["weight"] = misaligned
     model.load_state_dict(state)
     np.testing.assert_array_equal(model.weight.data, state["weight"])
     assert _aligned(model.weight.data) and not np.shares_memory(model.weight.data, state["weight"])
