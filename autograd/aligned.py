@@ -20,6 +20,7 @@ Arrays under ``MIN_BYTES`` are allocated as usual (the view would cost more than
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,9 +40,10 @@ def empty(shape: tuple, dtype: Any) -> np.ndarray:
     return buffer[start : start + nbytes].view(dtype).reshape(shape)
 
 
-def empty_like(a: np.ndarray, dtype: Any = None) -> np.ndarray:
+def empty_like(a: np.ndarray, dtype: Any = None, empty: Callable[[tuple, Any], np.ndarray] = empty) -> np.ndarray:
     """``empty`` with ``a``'s shape and memory order (as ``np.empty_like``: an F-ordered array
-    gives an F-ordered one), and ``dtype`` (default ``a``'s)."""
+    gives an F-ordered one), and ``dtype`` (default ``a``'s). ``empty`` makes the C-contiguous
+    array that is laid out so (``scratch.empty_like`` passes its own)."""
     dtype = a.dtype if dtype is None else np.dtype(dtype)
     if a.ndim < 2 or a.flags.c_contiguous:
         return empty(a.shape, dtype)

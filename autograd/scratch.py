@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from . import aligned
+
 MIN_BYTES = 16 << 10  # smaller arrays: malloc's free lists reuse them anyway
 PER_KEY = 512  # e.g. a GRU's per-time-step arrays: several per step, all saved until backward
 MAX_BYTES = 256 << 20  # per thread, over all keys (a LeNet step keeps ~13 MiB, the GRU LM's ~27 MiB)
@@ -132,8 +134,7 @@ def empty_like(x: np.ndarray) -> np.ndarray:
     elementwise results keep the layout NumPy would give them."""
     if x.nbytes < MIN_BYTES or not _pool.enabled:
         return np.empty_like(x)
-    order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
-    return empty(tuple(x.shape[a] for a in order), x.dtype).transpose(np.argsort(order))
+    return aligned.empty_like(x, empty=empty)
 
 
 def clear() -> None:

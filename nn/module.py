@@ -220,7 +220,7 @@ class Module:
                 if t.dtype.kind == "f":
                     t.data = aligned.copy(t.data, dtype)
                     if t.grad is not None:
-                        t.grad = Tensor(t.grad.data.astype(dtype))
+                        t.grad = Tensor(t.grad.data, dtype=dtype)
         return self
 
     def double(self) -> Module:
