@@ -142,3 +142,21 @@ def test_the_pool_forgets_old_shapes_beyond_its_budget(monkeypatch):
     assert list(scratch._pool.shelves) == [((256, 256 + i), np.dtype(np.float32)) for i in (3, 4, 5)]
     kept[0][...] = 1  # forgotten by the pool, still the user's
     assert (kept[0] == 1).all() and scratch.empty((256, 256), np.float32) is not kept[0]
+
+
+def test_small_linear_outputs_come_from_malloc_and_large_ones_from_the_pool(rng):
+    """A linear layer's output under ``ops._FRESH_OUTPUT`` is read at once by the next op: malloc's
+    just-freed (cached) block beats a pooled array last written a step ago. Larger ones are pooled."""
+    from autograd import ops
+
+    def pooled(batch: int, features: int) -> bool:
+        scratch.clear()
+        x = rng.standard_normal((batch, 64)).astype(np.float32)
+        w = rng.standard_normal((features, 64)).astype(np.float32)
+        out = ops._linear(x, w, np.zeros(features, np.float32))
+        np.testing.assert_allclose(out, x @ w.T, rtol=1e-5, atol=1e-5)
+        return any(out is a for shelf in scratch._pool.shelves.values() for a in shelf.arrays)
+
+    small = ops._FRESH_OUTPUT // 4 // 256 - 1  # rows of 256 float32 just under the limit
+    assert not pooled(small, 256)
+    assert pooled(small + 2, 256)
