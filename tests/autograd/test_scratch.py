@@ -9,7 +9,7 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd import scratch
+from autograd import ops, scratch
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +147,6 @@ def test_the_pool_forgets_old_shapes_beyond_its_budget(monkeypatch):
 def test_small_linear_outputs_come_from_malloc_and_large_ones_from_the_pool(rng):
     """A linear layer's output under ``ops._FRESH_OUTPUT`` is read at once by the next op: malloc's
     just-freed (cached) block beats a pooled array last written a step ago. Larger ones are pooled."""
-    from autograd import ops
 
     def pooled(batch: int, features: int) -> bool:
         scratch.clear()
