@@ -839,24 +839,12 @@ def mixed_dtypes(what: str, dtype: np.dtype, weight_dtype: np.dtype, who: str = 
     return TypeError(f"{who}: " * bool(who) + f"the {what} is {dtype} but the weight is {weight_dtype}: {advice}")
 
 
-# A linear layer's output smaller than this comes from malloc, not from ``scratch``: the next op
-# (an activation) reads it at once, and malloc hands back a block freed moments before, still in
-# the CPU's caches, where a pooled array was last written a whole step earlier. Measured with
-# ``benchmarks/ab_revisions.py``: the MLP step (128 x 256 and 128 x 128 outputs) ~3% faster, LeNet
-# unchanged, the GRU LM (32 x 768, one per time step) ~1% slower. Rules' products stay pooled (the
-# GRU's per-step input gradients are ~5% slower from malloc), as do larger outputs (fresh pages).
-_FRESH_OUTPUT = 256 << 10
-
-
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
     if w.ndim != 2:
         raise ValueError(f"the weight must be 2-D (out_features, in_features), got shape {w.shape}")
     if x.dtype is not w.dtype and x.dtype != w.dtype:  # (the same dtype object, almost always)
         raise mixed_dtypes("input", x.dtype, w.dtype)  # (apply names the op)
-    if x.ndim == 2 and len(x) * len(w) * x.itemsize < _FRESH_OUTPUT:
-        out = x @ w.T  # the next op reads it at once: see _FRESH_OUTPUT
-    else:  # (a large one into a reused array: ``scratch``)
-        out = _matmul(x, w.T) if x.ndim <= 2 else _matmul_rows(x, w.T)
+    out = _matmul(x, w.T) if x.ndim <= 2 else _matmul_rows(x, w.T)  # (a large one: reused, ``scratch``)
     if b is not None:
         if b.dtype is not out.dtype and b.dtype != out.dtype:
             raise mixed_dtypes("bias", b.dtype, w.dtype)

@@ -11,6 +11,9 @@ import autograd as ag
 import nn
 from autograd import ops, scratch
 
+# Arrays of this shape (float32) are large enough for the pool: 512 KiB, over ``scratch.MIN_BYTES``.
+SHAPE = (256, 512)
+
 
 @pytest.fixture(autouse=True)
 def _fresh_pool():
@@ -24,14 +27,14 @@ def _conv_gru_steps(seed: int, steps: int = 3) -> list[np.ndarray]:
     the parameters after them and the losses."""
     rng = np.random.default_rng(seed)
     conv = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Sigmoid(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(512, 5))
-    gru, head = nn.GRU(20, 128), nn.Linear(128, 5)
+    gru, head = nn.GRU(20, 128), nn.Linear(128, 5)  # batch 192: per-step gates of 288 KiB, pooled
     for p in [*conv.parameters(), *gru.parameters(), *head.parameters()]:
         p.data[...] = rng.standard_normal(p.shape).astype(p.dtype) * 0.1
     params = [*conv.parameters(), *gru.parameters(), *head.parameters()]
     opt = nn.optim.SGD(params, lr=0.1)
     x_img = ag.Tensor(rng.standard_normal((16, 3, 16, 16)).astype(np.float32))
-    x_seq = ag.Tensor(rng.standard_normal((12, 32, 20)).astype(np.float32))
-    y_img, y_seq = ag.Tensor(rng.integers(0, 5, 16)), ag.Tensor(rng.integers(0, 5, 12 * 32))
+    x_seq = ag.Tensor(rng.standard_normal((12, 192, 20)).astype(np.float32))
+    y_img, y_seq = ag.Tensor(rng.integers(0, 5, 16)), ag.Tensor(rng.integers(0, 5, 12 * 192))
     losses = []
     for _ in range(steps):
         opt.zero_grad()
@@ -57,15 +60,16 @@ def test_training_is_bitwise_the_same_with_and_without_the_pool():
 def test_a_saved_value_survives_later_forwards_and_backwards(rng):
     """tanh saves its output for backward; forwards and backwards of the same shapes in between
     must not write into it (retain_graph: the first graph is walked twice)."""
-    x = ag.Tensor(rng.standard_normal((64, 128)).astype(np.float32), requires_grad=True)
+    x = ag.Tensor(rng.standard_normal(SHAPE).astype(np.float32), requires_grad=True)
     y = ag.tanh(x)
     kept = y.data.copy()
     y.sum().backward(retain_graph=True)
     first = x.grad.data.copy()
     for _ in range(3):
-        other = ag.Tensor(rng.standard_normal((64, 128)).astype(np.float32), requires_grad=True)
+        other = ag.Tensor(rng.standard_normal(SHAPE).astype(np.float32), requires_grad=True)
         ag.tanh(other).sum().backward()
     np.testing.assert_array_equal(y.data, kept)
+    assert scratch._pool.shelves, "the pool was not used: this test checks nothing"
     x.grad = None
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, first)
@@ -73,7 +77,7 @@ def test_a_saved_value_survives_later_forwards_and_backwards(rng):
 
 
 def test_arrays_the_user_keeps_are_not_reused_and_freed_ones_are(rng):
-    x = ag.Tensor(rng.standard_normal((64, 128)).astype(np.float32))
+    x = ag.Tensor(rng.standard_normal(SHAPE).astype(np.float32))
     kept = ag.tanh(x).data  # the Tensor is gone, its array is the user's
     view = ag.sigmoid(x).data[:2]  # a view keeps its base
     values, view_values = kept.copy(), view.copy()
@@ -86,7 +90,7 @@ def test_arrays_the_user_keeps_are_not_reused_and_freed_ones_are(rng):
 
 
 def test_second_order_gradients_are_the_same_with_and_without_the_pool(rng):
-    x_np = rng.standard_normal((64, 128)).astype(np.float32)
+    x_np = rng.standard_normal(SHAPE).astype(np.float32)
 
     def hessian_diagonal_sum() -> np.ndarray:
         x = ag.Tensor(x_np, requires_grad=True)
@@ -95,6 +99,7 @@ def test_second_order_gradients_are_the_same_with_and_without_the_pool(rng):
         return h.data.copy()
 
     with_pool = hessian_diagonal_sum()
+    assert scratch._pool.shelves, "the pool was not used: this test checks nothing"
     with scratch.disabled():
         without = hessian_diagonal_sum()
     np.testing.assert_array_equal(with_pool, without)
@@ -144,9 +149,9 @@ def test_the_pool_forgets_old_shapes_beyond_its_budget(monkeypatch):
     assert (kept[0] == 1).all() and scratch.empty((256, 256), np.float32) is not kept[0]
 
 
-def test_small_linear_outputs_come_from_malloc_and_large_ones_from_the_pool(rng):
-    """A linear layer's output under ``ops._FRESH_OUTPUT`` is read at once by the next op: malloc's
-    just-freed (cached) block beats a pooled array last written a step ago. Larger ones are pooled."""
+def test_products_under_min_bytes_come_from_malloc_and_larger_ones_from_the_pool(rng):
+    """A small product is read at once by the next op: malloc's just-freed (cached) block beats a
+    pooled array last written a step ago. From ``scratch.MIN_BYTES`` on, products are pooled."""
 
     def pooled(batch: int, features: int) -> bool:
         scratch.clear()
@@ -156,6 +161,6 @@ def test_small_linear_outputs_come_from_malloc_and_large_ones_from_the_pool(rng)
         np.testing.assert_allclose(out, x @ w.T, rtol=1e-5, atol=1e-5)
         return any(out is a for shelf in scratch._pool.shelves.values() for a in shelf.arrays)
 
-    small = ops._FRESH_OUTPUT // 4 // 256 - 1  # rows of 256 float32 just under the limit
-    assert not pooled(small, 256)
-    assert pooled(small + 2, 256)
+    rows = scratch.MIN_BYTES // 4 // 256  # rows of 256 float32: exactly the bound
+    assert not pooled(rows - 1, 256)
+    assert pooled(rows, 256)
