@@ -1,6 +1,7 @@
 """``ab_revisions.py`` measures two revisions in worktrees of their own and cleans them up.
 (It reports timings; the test checks what it runs and prints, not how fast anything is.)"""
 
+import math
 import os
 import subprocess
 import sys
@@ -31,9 +32,9 @@ def test_compares_a_commit_with_the_working_tree_and_removes_its_worktree():
     head = _git("rev-parse", "--short", "HEAD").stdout.strip()
     a, b = lines[1].split(), lines[2].split()
     assert a[:3] == ["A", "HEAD", f"({head})"] and b[:2] == ["B", "working"]
-    for row in (a, b):  # a median and one figure per round, each a ratio near 1
+    for row in (a, b):  # a median and one figure per round, each a ratio of two step times
         values = [float(v) for v in row[row.index("median") + 1 :] if v != "rounds"]
-        assert len(values) == 3 and all(0.3 < v < 3 for v in values)
+        assert len(values) == 3 and all(math.isfinite(v) and v > 0 for v in values)
     assert lines[3].startswith("  B - A, round by round: median ")
     assert _git("worktree", "list").stdout == before  # the temporary worktree is gone
 
