@@ -40,9 +40,20 @@ def common_float(*dtypes: Any) -> np.dtype:
 
 
 def check_supported(arr: np.ndarray, where: str = "tensor") -> None:
-    if arr.dtype.kind not in "biuf":
+    """Refuse an array graphgrad can't compute on (object, string or complex data)."""
+    check_supported_dtype(arr.dtype, where)
+
+
+def check_supported_dtype(dtype: np.dtype, where: str = "tensor") -> None:
+    """Refuse a dtype graphgrad can't compute in.
+
+    >>> check_supported_dtype(np.dtype(np.complex64))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    TypeError: tensor: unsupported dtype complex64; graphgrad tensors hold floating, integer or bool data ...
+    """
+    if dtype.kind not in "biuf":
         raise TypeError(
-            f"{where}: unsupported dtype {arr.dtype}; graphgrad tensors hold "
+            f"{where}: unsupported dtype {dtype}; graphgrad tensors hold "
             "floating, integer or bool data (not object, string or complex arrays)"
         )
 
@@ -74,7 +85,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     check_supported(arr)
     if dtype is not None:
         dtype = np.dtype(dtype)
-        check_supported(np.empty(0, dtype))
+        check_supported_dtype(dtype)
     if arr is data or arr.nbytes >= aligned.MIN_BYTES or (dtype is not None and dtype != arr.dtype):
         arr = aligned.copy(arr, dtype)
     return arr
