@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import graph
+from . import aligned, graph
 from .dtypes import as_array, check_supported, get_default_dtype
 from .graph import Node
 
@@ -54,6 +54,24 @@ class Tensor(graph.Recorded):
             self.requires_grad_(True)
         if name is not None:
             self.name = name
+
+    def __setstate__(self, state: Any) -> None:
+        """Restore a tensor from ``pickle`` or ``copy.deepcopy``. NumPy rebuilds the array wherever
+        malloc puts it: a leaf's large array (a parameter's) is aligned again, as ``Tensor(data)``
+        makes it (``autograd.aligned``), so a copied model trains as fast as the original.
+
+        >>> import copy
+        >>> w = Tensor(np.ones((64, 64), np.float32), requires_grad=True)
+        >>> aligned.is_aligned(copy.deepcopy(w).data)
+        True
+        """
+        attributes, slots = state if isinstance(state, tuple) else (state, None)
+        for values in (attributes, slots):
+            for name, value in (values or {}).items():
+                object.__setattr__(self, name, value)
+        d = self._data
+        if self._node is None and self._base is None and type(d) is _ndarray and not aligned.is_aligned(d):
+            self._data = aligned.copy(d)
 
     # ------------------------------------------------------------------ attributes
     @property

@@ -1,5 +1,8 @@
 """Parameters and optimizer states live in 64-byte-aligned arrays (``autograd.aligned``), also
-after ``load_state_dict`` and dtype changes."""
+after ``load_state_dict``, dtype changes, ``copy.deepcopy`` and pickling."""
+
+import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -35,6 +38,24 @@ def test_load_state_dict_and_dtype_changes_keep_parameters_aligned():
     model.double()
     assert model.weight.dtype == np.float64 and _aligned(model.weight.data)
     np.testing.assert_array_equal(model.weight.data, state["weight"].astype(np.float64))
+
+
+@pytest.mark.parametrize(
+    "duplicate", [copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))], ids=["deepcopy", "pickle"]
+)
+def test_copied_and_unpickled_models_keep_their_parameters_aligned(duplicate):
+    model = nn.Sequential(nn.Linear(300, 200), nn.ReLU(), nn.Linear(200, 10))
+    model(np.ones((4, 300), np.float32)).sum().backward()  # gradients are copied too
+    twin = duplicate(model)
+    pairs = list(zip(model.parameters(), twin.parameters()))
+    assert len(_large(twin)) == 2 and all(_aligned(p.data) for p in _large(twin))
+    assert all(_aligned(p.grad.data) for p in _large(twin))
+    for p, q in pairs:  # the same values and settings, in arrays of their own
+        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.grad.data, q.grad.data)
+        assert type(q) is type(p) and q.requires_grad and not np.shares_memory(p.data, q.data)
+    nn.optim.SGD(twin.parameters(), lr=0.1).step()  # the copy trains on its own
+    assert not np.array_equal(model[0].weight.data, twin[0].weight.data)
 
 
 @pytest.mark.parametrize(
