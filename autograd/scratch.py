@@ -48,8 +48,9 @@ from . import aligned
 # Smaller arrays come from malloc: glibc hands back a block freed moments before, still in the
 # CPU's caches, where a pooled array was last written a whole step earlier. Larger ones are where
 # malloc is slow: it maps fresh pages for them (a page fault per 4 KiB first written) or returns
-# freed memory to the system. The bound is measured (benchmarks/ab_revisions.py): each bench_nn
-# step is faster than with 16 KiB (the GRU LM ~10%, LeNet ~3%), while 1 MiB slows the GRU LM ~7%.
+# freed memory to the system. The bound is measured (benchmarks/ab_revisions.py, docs/ARCHITECTURE.md
+# "Memory"): the GRU LM step ~11% faster than with 16 KiB, LeNet and the MLP unchanged or slightly
+# faster; 1 MiB makes the GRU LM step ~8% slower again.
 MIN_BYTES = 256 << 10
 PER_KEY = 512  # e.g. a GRU's per-time-step arrays: several per step, all saved until backward
 MAX_BYTES = 256 << 20  # per thread, over all keys (a LeNet step keeps ~13 MiB, the GRU LM's ~27 MiB)

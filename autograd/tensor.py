@@ -70,8 +70,9 @@ class Tensor(graph.Recorded):
             for name, value in (values or {}).items():
                 object.__setattr__(self, name, value)
         d = self._data
-        if self._node is None and self._base is None and type(d) is _ndarray and not aligned.is_aligned(d):
-            self._data = aligned.copy(d)
+        if self._node is None and self._base is None and type(d) is _ndarray and d.nbytes >= aligned.MIN_BYTES:
+            if not aligned.is_aligned(d):
+                self._data = aligned.copy(d)
 
     # ------------------------------------------------------------------ attributes
     @property
